@@ -1,0 +1,89 @@
+"""`make run`: everything the product needs, in one terminal; Ctrl-C stops all of it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+WEB_PORT = int(os.environ.get("PORT", "8000"))
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo workspace and run web server, simulator, RQ worker and cron."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=WEB_PORT)
+        parser.add_argument(
+            "--no-demo", action="store_true", help="Do not load the demo workspace."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Settings already resolved the embedded Redis when REDIS_URL was unset: hand the
+        # same server to every child so they share one queue.
+        env["REDIS_URL"] = settings.REDIS_URL
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write(self.style.SUCCESS("База данных готова."))
+
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        simulator_port = settings.SIMULATOR_URL.rsplit(":", 1)[-1].rstrip("/")
+        commands = self._commands(manage, options["port"], simulator_port)
+        children = [
+            subprocess.Popen(cmd, env=env, start_new_session=True)  # own process group each
+            for cmd in commands
+        ]
+        try:
+            if not options["no_demo"]:
+                call_command("load_demo", stdout=self.stdout)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nAgentIQ работает: http://127.0.0.1:{options['port']}/\n"
+                    "Вход в демо: demo@agentiq.local / demo-password-2026\n"
+                    "Остановить всё: Ctrl-C\n"
+                )
+            )
+            self._wait(children)
+        except KeyboardInterrupt:
+            self.stdout.write("\nОстанавливаю…")
+        finally:
+            self._stop(children)
+
+    def _commands(self, manage: list[str], port: int, simulator_port: str) -> list[list[str]]:
+        commands = [
+            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            [*manage, "rqworker", "sync", "default", "--with-scheduler"],
+            [*manage, "rqworker", "outbox", "ai", "default"],
+            [*manage, "rqcron", "agentiq.cron"],
+        ]
+        if (
+            Path(settings.BASE_DIR) / "connectors/management/commands/marketplace_simulator.py"
+        ).exists():
+            commands.insert(0, [*manage, "marketplace_simulator", "--port", simulator_port])
+        return commands
+
+    @staticmethod
+    def _wait(children: list[subprocess.Popen]) -> None:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+
+    @staticmethod
+    def _stop(children: list[subprocess.Popen]) -> None:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
