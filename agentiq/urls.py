@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from agentiq.health import healthz
-from inbox import views as inbox_views
+from inbox.views import public as inbox_views
 
 urlpatterns = [
     path("", inbox_views.landing, name="landing"),

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from inbox import views
+from inbox.views import public
 
 app_name = "inbox"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("workspace/switch/", views.workspace_switch, name="workspace-switch"),
+    path("", public.home, name="home"),
+    path("workspace/switch/", public.workspace_switch, name="workspace-switch"),
 ]
