@@ -1,0 +1,124 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.types import ItemData, Page
+from inbox.models import Customer, Interaction, InteractionLink
+from inbox.services.ingest import ingest_page
+from tests.factories import make_account
+
+NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def account(workspace):
+    return make_account(workspace=workspace)
+
+
+def ingest(account, *items: ItemData) -> None:
+    for item in items:
+        ingest_page(
+            account,
+            item.channel,
+            Page(items=(item,), malformed=(), next_state={}, done=True),
+            now=NOW,
+        )
+
+
+def links() -> set[tuple[str, str, str]]:
+    return {
+        (link.source.external_id, link.target.external_id, link.strength)
+        for link in InteractionLink.objects.select_related("source", "target")
+    }
+
+
+def item(channel: str, external_id: str, **fields: object) -> ItemData:
+    return ItemData(channel=channel, external_id=external_id, occurred_at=NOW, **fields)  # type: ignore[arg-type]
+
+
+def test_link_same_order_is_certain(account):
+    ingest(
+        account,
+        item("review", "r1", order_id="o-1", customer_external_id="c1"),
+        item("chat", "ch1", order_id="o-1", customer_external_id="c1"),
+    )
+
+    assert links() == {("r1", "ch1", "certain")}
+
+
+def test_link_same_customer_is_strong(account):
+    ingest(
+        account,
+        item("review", "r1", customer_external_id="c1"),
+        item("question", "q1", customer_external_id="c1"),
+        item("chat", "ch1", customer_external_id="c2"),
+    )
+
+    assert links() == {("r1", "q1", "strong")}
+
+
+def test_link_same_name_and_product_within_three_days_is_weak_and_never_merged(account):
+    ingest(
+        account,
+        item("review", "r1", customer_name="Мария", product_external_id="55"),
+        ItemData(
+            channel="question",
+            external_id="q1",
+            occurred_at=NOW + timedelta(days=2),
+            customer_name="Мария",
+            product_external_id="55",
+        ),
+        ItemData(
+            channel="question",
+            external_id="q2",
+            occurred_at=NOW + timedelta(days=6),
+            customer_name="Мария",
+            product_external_id="55",
+        ),
+        item("chat", "ch1", customer_name="Мария", product_external_id="77"),
+    )
+
+    assert links() == {("r1", "q1", "weak")}
+    assert Customer.objects.count() == 0
+    assert set(Interaction.objects.values_list("customer_id", flat=True)) == {None}
+
+
+def test_link_different_known_customers_with_same_name_are_not_linked(account):
+    ingest(
+        account,
+        item(
+            "review",
+            "r1",
+            customer_name="Мария",
+            customer_external_id="c1",
+            product_external_id="5",
+        ),
+        item(
+            "review",
+            "r2",
+            customer_name="Мария",
+            customer_external_id="c2",
+            product_external_id="5",
+        ),
+    )
+
+    assert links() == set()
+
+
+def test_link_in_one_page_is_stored_once_with_the_strongest_reason(account):
+    ingest_page(
+        account,
+        "review",
+        Page(
+            items=(
+                item("review", "r1", order_id="o-9", customer_external_id="c1"),
+                item("review", "r2", order_id="o-9", customer_external_id="c1"),
+            ),
+            malformed=(),
+            next_state={},
+            done=True,
+        ),
+        now=NOW,
+    )
+
+    assert links() == {("r1", "r2", "certain")}
