@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
 import threading
 import uuid
 from collections.abc import Callable
@@ -257,6 +258,11 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
     server_version = "MarketplaceSimulator/1.0"
     simulator: Simulator  # set on the subclass built by make_server
 
+    def setup(self) -> None:
+        super().setup()
+        # Small responses must not wait for the peer's delayed ACK (Nagle): ~40 ms per request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("Simulator request", extra={"line": format % args})
 
@@ -294,6 +300,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if response.body and self.command != "HEAD":
             self.wfile.write(response.body)
+            self.wfile.flush()
 
     do_GET = _dispatch
     do_POST = _dispatch
