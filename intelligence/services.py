@@ -1,0 +1,405 @@
+"""AI analysis of interactions: one entry point, `analyze`, whatever the engine.
+
+The engine follows `settings.LLM_ENGINE`: "rules" (offline, the default) or "llm" (with the
+rules engine as fallback and at most `LLM_MAX_PER_SYNC` LLM analyses per account per sync
+cycle; the rest get the rules engine now and are upgraded by `analyze_pending` later).
+The HTTP call happens outside any transaction; the result is saved under a row lock together
+with its `analyzed` event and, when the priority moved, a recomputed SLA deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from agentiq.redis import get_redis
+from inbox.models import Channel, Interaction, InteractionEvent, Message
+from inbox.services.sla import refresh_sla_deadlines
+from intelligence import llm
+from intelligence.analysis import Analysis, AnalysisInput, analyze_text
+from intelligence.guardrails import similarity
+
+logger = logging.getLogger(__name__)
+
+# Above this a draft reads as a copy of a recent reply (word-bigram Jaccard).
+SIMILARITY_THRESHOLD = 0.7
+RECENT_REPLIES = 30
+CHAT_INBOUND_MESSAGES = 5
+RULES_VARIANTS = 6
+# An item whose LLM analysis failed this many times stays with the rules engine.
+MAX_LLM_ATTEMPTS = 3
+LOCK_SECONDS = 60
+# Outbound messages that count as "the account said this" for repetition checks.
+SPOKEN_STATUSES = (
+    Message.DeliveryStatus.SCHEDULED,
+    Message.DeliveryStatus.QUEUED,
+    Message.DeliveryStatus.SENDING,
+    Message.DeliveryStatus.SENT,
+    Message.DeliveryStatus.CONFIRMED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What `analyze` decided; `awaiting_llm` means a later upgrade to the LLM is due."""
+
+    analysis: Analysis
+    fallback_reason: str
+    awaiting_llm: bool
+    llm_attempts: int
+    similarity: float
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+def build_input(interaction: Interaction, *, seed: str = "") -> AnalysisInput:
+    """The analyser's view of an interaction (chats: the latest inbound messages)."""
+    product = interaction.product
+    card: dict[str, Any] = {}
+    product_name = ""
+    if product is not None:
+        product_name = product.name
+        card = dict(product.card_data or {})
+        if product.brand and not card.get("brand"):
+            card["brand"] = product.brand
+    customer_name = interaction.customer_name
+    if not customer_name and interaction.customer is not None:
+        customer_name = interaction.customer.display_name
+    text = interaction.text
+    if interaction.channel == Channel.CHAT:
+        inbound = list(
+            interaction.messages.filter(direction=Message.Direction.INBOUND)
+            .order_by("-occurred_at", "-id")
+            .values_list("text", flat=True)[:CHAT_INBOUND_MESSAGES]
+        )
+        if inbound:
+            text = "\n".join(reversed([t for t in inbound if t]))
+    return AnalysisInput(
+        channel=interaction.channel,
+        marketplace=interaction.marketplace,
+        text=text,
+        rating=interaction.rating,
+        pros=interaction.pros,
+        cons=interaction.cons,
+        customer_name=customer_name,
+        product_name=product_name,
+        product_card=MappingProxyType(card),
+        seed=seed or f"{interaction.pk}",
+    )
+
+
+def recent_replies(interaction: Interaction, *, limit: int = RECENT_REPLIES) -> list[str]:
+    """The account's latest outbound replies to other items (for repetition checks)."""
+    return list(
+        Message.objects.for_workspace(interaction.workspace)
+        .filter(
+            interaction__account_id=interaction.account_id,
+            direction=Message.Direction.OUTBOUND,
+            delivery_status__in=SPOKEN_STATUSES,
+        )
+        .exclude(interaction_id=interaction.pk)
+        .order_by("-id")
+        .values_list("text", flat=True)[:limit]
+    )
+
+
+def max_similarity(text: str, others: Sequence[str]) -> tuple[float, str]:
+    """The highest similarity of `text` to any of `others`, and that text."""
+    best, closest = 0.0, ""
+    for other in others:
+        value = similarity(text, other)
+        if value > best:
+            best, closest = value, other
+    return best, closest
+
+
+# --- engine choice ----------------------------------------------------------------------------
+
+
+def take_llm_slot(account_id: int) -> bool:
+    """Count one LLM analysis against the account's budget for this sync cycle."""
+    key = f"llm:cap:{account_id}"
+    ttl = int(getattr(settings, "LLM_SYNC_CYCLE_SECONDS", 60))
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, ttl, nx=True)
+    count, _ = pipe.execute()
+    return int(count) <= settings.LLM_MAX_PER_SYNC
+
+
+def _rules_variant(inp: AnalysisInput, others: Sequence[str]) -> tuple[Analysis, float]:
+    """The rules analysis whose draft is least like the recent replies (varying the seed)."""
+    best = analyze_text(inp)
+    best_score, _ = max_similarity(best.draft, others)
+    for n in range(1, RULES_VARIANTS):
+        if best_score < SIMILARITY_THRESHOLD:
+            break
+        candidate = analyze_text(_with_seed(inp, f"{inp.seed}:v{n}"))
+        score, _ = max_similarity(candidate.draft, others)
+        if score < best_score:
+            best, best_score = candidate, score
+    return best, best_score
+
+
+def _with_seed(inp: AnalysisInput, seed: str) -> AnalysisInput:
+    return AnalysisInput(
+        channel=inp.channel,
+        marketplace=inp.marketplace,
+        text=inp.text,
+        rating=inp.rating,
+        pros=inp.pros,
+        cons=inp.cons,
+        customer_name=inp.customer_name,
+        product_name=inp.product_name,
+        product_card=inp.product_card,
+        seed=seed,
+    )
+
+
+def compute(
+    interaction: Interaction, *, engine: str | None = None, upgrade_only: bool = False
+) -> Outcome | None:
+    """Run the analyser (may call the LLM over HTTP: never inside a transaction).
+
+    With `upgrade_only`, returns None instead of a rules result when no LLM slot is free.
+    """
+    engine = engine or settings.LLM_ENGINE
+    inp = build_input(interaction)
+    others = recent_replies(interaction)
+    attempts = int((interaction.ai_analysis or {}).get("llm_attempts", 0))
+    if engine != llm.ENGINE:
+        analysis, score = _rules_variant(inp, others)
+        return Outcome(analysis, "", False, attempts, score)
+    if upgrade_only and llm.breaker().state() == llm.BreakerState.OPEN:
+        return None
+    if not take_llm_slot(interaction.account_id):
+        if upgrade_only:
+            return None
+        analysis, score = _rules_variant(inp, others)
+        return Outcome(analysis, "llm_cap", True, attempts, score)
+    result = llm.analyze_with_fallback(
+        inp, workspace=interaction.workspace, account_id=interaction.account_id
+    )
+    attempts += 1
+    if result.fallback_reason:
+        if upgrade_only:
+            return None
+        analysis, score = _rules_variant(inp, others)
+        awaiting = attempts < MAX_LLM_ATTEMPTS
+        return Outcome(analysis, result.fallback_reason, awaiting, attempts, score)
+    analysis = result.analysis
+    score, closest = max_similarity(analysis.draft, others)
+    if score >= SIMILARITY_THRESHOLD:
+        retry = llm.analyze_with_fallback(
+            _with_seed(inp, f"{inp.seed}:v1"),
+            workspace=interaction.workspace,
+            avoid=closest,
+            account_id=interaction.account_id,
+        )
+        if not retry.fallback_reason:
+            retry_score, _ = max_similarity(retry.analysis.draft, others)
+            if retry_score < score:
+                analysis, score = retry.analysis, retry_score
+    return Outcome(analysis, "", False, attempts, score)
+
+
+# --- saving -----------------------------------------------------------------------------------
+
+
+def save_analysis(
+    interaction: Interaction, outcome: Outcome, *, now: datetime | None = None
+) -> Interaction:
+    """Store an analysis with its `analyzed` event; refresh the SLA deadline on a new priority.
+
+    Keeps a draft a person has edited since the last analysis, and never replaces an LLM
+    analysis with a rules one written concurrently.
+    """
+    now = now or timezone.now()
+    analysis = outcome.analysis
+    with transaction.atomic():
+        locked = (
+            Interaction.objects.for_workspace(interaction.workspace)
+            .select_for_update()
+            .get(pk=interaction.pk)
+        )
+        previous = locked.ai_analysis or {}
+        if (
+            previous.get("engine") == llm.ENGINE
+            and analysis.engine != llm.ENGINE
+            and locked.analyzed_at is not None
+            and locked.analyzed_at >= locked.last_message_at
+        ):
+            return locked
+        data = analysis.to_dict()
+        data.update(
+            fallback_reason=outcome.fallback_reason,
+            awaiting_llm=outcome.awaiting_llm,
+            llm_attempts=outcome.llm_attempts,
+            similarity=round(outcome.similarity, 3),
+        )
+        previous_priority = locked.priority
+        draft_edited = bool(locked.draft) and locked.draft != previous.get("draft", "")
+        locked.sentiment = analysis.sentiment
+        locked.intent = analysis.intent
+        locked.priority = analysis.priority
+        locked.needs_response = analysis.needs_response
+        locked.ai_analysis = data
+        locked.analyzed_at = now
+        if not draft_edited:
+            locked.draft = analysis.draft
+        locked.save(
+            update_fields=[
+                "sentiment",
+                "intent",
+                "priority",
+                "needs_response",
+                "ai_analysis",
+                "analyzed_at",
+                "draft",
+                "updated_at",
+            ]
+        )
+        InteractionEvent.objects.create(
+            workspace_id=locked.workspace_id,
+            interaction=locked,
+            account_id=locked.account_id,
+            kind=InteractionEvent.Kind.ANALYZED,
+            payload={
+                "engine": analysis.engine,
+                "sentiment": analysis.sentiment,
+                "intent": analysis.intent,
+                "priority": analysis.priority,
+                "previous_priority": previous_priority,
+                "fallback_reason": outcome.fallback_reason,
+            },
+        )
+        if previous_priority != analysis.priority or locked.sla_deadline_at is None:
+            refresh_sla_deadlines([locked.pk])
+            locked.refresh_from_db(fields=["sla_deadline_at"])
+    return locked
+
+
+@contextmanager
+def interaction_lock(interaction_id: int, *, name: str = "analyze") -> Iterator[bool]:
+    """A Redis lock so two workers never analyse the same item at once; yields if acquired."""
+    redis = get_redis()
+    key = f"{name}:lock:{interaction_id}"
+    acquired = bool(redis.set(key, "1", nx=True, ex=LOCK_SECONDS))
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            redis.delete(key)
+
+
+def analyze(
+    interaction: Interaction,
+    *,
+    engine: str | None = None,
+    upgrade_only: bool = False,
+    now: datetime | None = None,
+) -> Interaction | None:
+    """Analyse one interaction and save the result (the one interface for every caller).
+
+    Side effects: may call the LLM (outside any transaction), records LLM usage, writes an
+    `analyzed` event and may move `sla_deadline_at`. Returns the updated interaction, or None
+    when `upgrade_only` found no LLM capacity (nothing is written then).
+    """
+    outcome = compute(interaction, engine=engine, upgrade_only=upgrade_only)
+    if outcome is None:
+        return None
+    saved = save_analysis(interaction, outcome, now=now)
+    logger.info(
+        "Interaction analysed",
+        extra={
+            "workspace_id": interaction.workspace_id,
+            "account_id": interaction.account_id,
+            "interaction_id": interaction.pk,
+            "channel": interaction.channel,
+            "engine": outcome.analysis.engine,
+            "fallback_reason": outcome.fallback_reason,
+        },
+    )
+    return saved
+
+
+def is_stale(interaction: Interaction) -> bool:
+    """Never analysed, or a newer message arrived since (chats)."""
+    return interaction.analyzed_at is None or interaction.analyzed_at < interaction.last_message_at
+
+
+def _with_relations() -> Any:
+    return Interaction.objects.select_related("workspace", "product", "customer", "account")
+
+
+def analyze_new(interaction_ids: Sequence[int]) -> list[Interaction]:
+    """Analyse freshly ingested items that need it; returns those analysed by this call."""
+    done: list[Interaction] = []
+    # Cross-tenant by design: the ids come from the sync pipeline; each row keeps its workspace.
+    for interaction in _with_relations().filter(pk__in=list(interaction_ids)).order_by("pk"):
+        if not is_stale(interaction):
+            continue
+        with interaction_lock(interaction.pk) as acquired:
+            if not acquired:
+                continue
+            interaction.refresh_from_db(fields=["analyzed_at", "ai_analysis", "draft"])
+            if not is_stale(interaction):
+                continue
+            saved = analyze(interaction)
+            if saved is not None:
+                done.append(saved)
+    return done
+
+
+def _has_live_reply() -> Exists:
+    return Exists(
+        Message.objects.filter(
+            interaction_id=OuterRef("pk"), direction=Message.Direction.OUTBOUND
+        ).exclude(
+            delivery_status__in=[Message.DeliveryStatus.CANCELLED, Message.DeliveryStatus.FAILED]
+        )
+    )
+
+
+def pending_ids(*, limit: int) -> list[int]:
+    """Items never analysed, plus, under the LLM engine, unanswered rules results to upgrade.
+
+    Items that already have an outbound reply are not upgraded: the answer is out, and a new
+    draft would only confuse.
+    """
+    # Cross-tenant housekeeping query, hence unscoped.
+    unanswered = Interaction.objects.open().filter(first_response_at__isnull=True)
+    query = Q(analyzed_at__isnull=True)
+    if settings.LLM_ENGINE == llm.ENGINE:
+        query |= Q(ai_analysis__awaiting_llm=True, is_answered=False) & ~Q(_has_live_reply())
+    return list(unanswered.filter(query).order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def analyze_pending(*, limit: int = 200) -> int:
+    """The 2-minute sweep: analyse what ingest missed, upgrade rules results to the LLM.
+
+    Safe to run concurrently: each item is taken under a Redis lock.
+    """
+    count = 0
+    for interaction in _with_relations().filter(pk__in=pending_ids(limit=limit)).order_by("pk"):
+        with interaction_lock(interaction.pk) as acquired:
+            if not acquired:
+                continue
+            interaction.refresh_from_db(fields=["analyzed_at", "ai_analysis", "draft"])
+            if interaction.analyzed_at is None:
+                count += analyze(interaction) is not None
+                continue
+            if (interaction.ai_analysis or {}).get("awaiting_llm"):
+                count += analyze(interaction, upgrade_only=True) is not None
+    return count
