@@ -1,0 +1,502 @@
+"""Offline ``rules`` analyser: sentiment, intent, priority and a reply draft for one text.
+
+Deterministic and dependency-free apart from pymorphy3: the same input always gives the same
+analysis, so it can run inside a request, a job or a benchmark without any network.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from intelligence.rules import replies
+from intelligence.rules.matcher import keys_of, score
+from intelligence.rules.morph import fold, lemma, words
+
+ENGINE = "rules"
+
+
+class Channel(StrEnum):
+    REVIEW = "review"
+    QUESTION = "question"
+    CHAT = "chat"
+
+
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+class Intent(StrEnum):
+    QUALITY_DEFECT = "quality_defect"
+    SIZE_FIT = "size_fit"
+    WRONG_ITEM = "wrong_item"
+    DELIVERY_PACKAGING = "delivery_packaging"
+    MATERIAL_SMELL = "material_smell"
+    PRICE_VALUE = "price_value"
+    RETURN_REFUND = "return_refund"
+    PRODUCT_QUESTION = "product_question"
+    PRAISE = "praise"
+    OTHER = "other"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+INTENT_LABELS: Mapping[Intent, Any] = MappingProxyType(
+    {
+        Intent.QUALITY_DEFECT: _("Defect or poor quality"),
+        Intent.SIZE_FIT: _("Size or fit"),
+        Intent.WRONG_ITEM: _("Wrong or incomplete item"),
+        Intent.DELIVERY_PACKAGING: _("Delivery or packaging"),
+        Intent.MATERIAL_SMELL: _("Material, smell or taste"),
+        Intent.PRICE_VALUE: _("Price or value"),
+        Intent.RETURN_REFUND: _("Return or refund"),
+        Intent.PRODUCT_QUESTION: _("Question about the product"),
+        Intent.PRAISE: _("Praise"),
+        Intent.OTHER: _("Other"),
+    }
+)
+SENTIMENT_LABELS: Mapping[Sentiment, Any] = MappingProxyType(
+    {
+        Sentiment.POSITIVE: _("positive"),
+        Sentiment.NEUTRAL: _("neutral"),
+        Sentiment.NEGATIVE: _("negative"),
+    }
+)
+
+# Tie-break order of the labelling guide: earlier wins when scores are equal.
+TIE_BREAK: tuple[Intent, ...] = (
+    Intent.RETURN_REFUND,
+    Intent.WRONG_ITEM,
+    Intent.QUALITY_DEFECT,
+    Intent.DELIVERY_PACKAGING,
+    Intent.SIZE_FIT,
+    Intent.MATERIAL_SMELL,
+    Intent.PRICE_VALUE,
+    Intent.PRODUCT_QUESTION,
+    Intent.OTHER,
+    Intent.PRAISE,
+)
+_COMPLAINTS: tuple[Intent, ...] = tuple(
+    i for i in TIE_BREAK if i not in (Intent.PRODUCT_QUESTION, Intent.PRAISE)
+)
+_TIE_BONUS: Mapping[Intent, float] = MappingProxyType(
+    {intent: (len(TIE_BREAK) - rank) * 0.01 for rank, intent in enumerate(TIE_BREAK)}
+)
+# Star rating as a prior; the text can override it.
+_RATING_PRIOR: Mapping[int, float] = MappingProxyType(
+    {1: -0.5, 2: -0.35, 3: -0.12, 4: 0.12, 5: 0.3}
+)
+
+_SMILE_RE = re.compile(r"(?<![(:;])\){2,}|[:;]-?\)|[😀😁😂😃😄😅😊😍😘🥰🤩👍👌💯🔥❤♥💖💕🙏😻✨]")
+_FROWN_RE = re.compile(r"\({2,}|[:;]-?\(|[😡😠🤬👎😢😭😞😔😒🤮🤢💩😩😤🙁☹]")
+_QUESTION_RE = re.compile(r"\?")
+_SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+|\n+")
+_COLOURS: frozenset[str] = frozenset(
+    {
+        "белый",
+        "черный",
+        "красный",
+        "синий",
+        "зеленый",
+        "желтый",
+        "розовый",
+        "серый",
+        "голубой",
+        "бежевый",
+        "коричневый",
+        "фиолетовый",
+        "оранжевый",
+        "бордовый",
+        "молочный",
+        "сиреневый",
+        "бирюзовый",
+        "хаки",
+        "салатовый",
+        "лиловый",
+    }
+)
+_DETAIL_LEMMAS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "allergy": frozenset({"аллергия", "сыпь", "зуд", "покраснение", "раздражение", "ожог"}),
+        "expiry": frozenset({"годность", "просрочка", "просрочить", "просроченный"}),
+        "smell": frozenset({"запах", "пахнуть", "вонять", "вонь", "вонючий", "запашок"}),
+        "taste": frozenset(
+            {"вкус", "привкус", "горчить", "горький", "горечь", "невкусный", "кислый"}
+        ),
+        "colour": frozenset({"цвет", "оттенок", "фото", "фотография", "картинка"}),
+        "texture": frozenset(
+            {"консистенция", "текстура", "жидкий", "густой", "комок", "расслаиваться"}
+        ),
+        "fabric": frozenset({"ткань", "материал", "синтетика", "колючий", "тонкий"}),
+    }
+)
+_STOP_LEMMAS: frozenset[str] = frozenset(
+    {
+        "и",
+        "в",
+        "на",
+        "с",
+        "по",
+        "для",
+        "из",
+        "а",
+        "или",
+        "как",
+        "какой",
+        "ли",
+        "есть",
+        "у",
+        "товар",
+        "это",
+        "быть",
+        "что",
+        "подсказать",
+        "сказать",
+        "можно",
+        "он",
+        "она",
+        "они",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisInput:
+    channel: str
+    marketplace: str
+    text: str
+    rating: int | None = None
+    pros: str = ""
+    cons: str = ""
+    customer_name: str = ""
+    product_name: str = ""
+    product_card: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    seed: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    sentiment: str
+    intent: str
+    priority: str
+    priority_reasons: tuple[str, ...]
+    needs_response: bool
+    summary: str
+    draft: str
+    engine: str = ENGINE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sentiment": self.sentiment,
+            "intent": self.intent,
+            "priority": self.priority,
+            "priority_reasons": list(self.priority_reasons),
+            "needs_response": self.needs_response,
+            "summary": self.summary,
+            "draft": self.draft,
+            "engine": self.engine,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    scores: Mapping[str, float]
+    keys: tuple[str, ...]
+    questions: int
+
+
+def analyze_text(inp: AnalysisInput) -> Analysis:
+    """Analyse one review, question or chat message with the offline rules engine."""
+    signals = _signals(inp)
+    sentiment = _sentiment(signals, inp.rating)
+    intent, issue = _intent(signals, sentiment, inp.channel)
+    needs_response = _needs_response(sentiment, intent, issue, signals, inp.channel)
+    priority, reasons = _priority(signals, sentiment, intent, needs_response, inp)
+    return Analysis(
+        sentiment=sentiment.value,
+        intent=intent.value,
+        priority=priority.value,
+        priority_reasons=reasons,
+        needs_response=needs_response,
+        summary=_summary(inp, sentiment, intent),
+        draft=_draft(inp, sentiment, intent, signals),
+    )
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+def _signals(inp: AnalysisInput) -> _Signals:
+    parts = [inp.text]
+    if inp.pros:
+        parts.append(inp.pros)
+    if inp.cons:
+        parts.append(inp.cons)
+    text = "\n".join(parts)
+    keys = keys_of(text)
+    totals = score(keys)
+    if inp.cons.strip():
+        # Anything in "Недостатки" is a stated shortcoming, whatever words it uses.
+        totals["neg"] += 1.0
+        totals["issue"] += 1.0
+    smiles = len(_SMILE_RE.findall(text))
+    frowns = len(_FROWN_RE.findall(text))
+    totals["pos"] += min(smiles, 3) * 0.6
+    totals["neg"] += min(frowns, 3) * 0.7
+    if totals.get("wrong_item", 0.0) < 2.5 and _names_two_colours(keys):
+        totals["wrong_item"] += 2.5
+    return _Signals(scores=totals, keys=tuple(keys), questions=len(_QUESTION_RE.findall(text)))
+
+
+def _names_two_colours(keys: list[str]) -> bool:
+    ordered = {"заказывать", "заказать"}
+    return bool(ordered.intersection(keys)) and len(_COLOURS.intersection(keys)) >= 2
+
+
+def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
+    pos = signals.scores.get("pos", 0.0)
+    neg = signals.scores.get("neg", 0.0)
+    prior = _RATING_PRIOR.get(rating, 0.0) if rating is not None else 0.0
+    if pos == 0.0 and neg == 0.0:
+        if rating is None or rating == 3:
+            return Sentiment.NEUTRAL
+        return Sentiment.POSITIVE if rating >= 4 else Sentiment.NEGATIVE
+    balance = (pos - neg) / (pos + neg + 1.0)
+    if signals.scores.get("contrast", 0.0) and min(pos, neg) >= 1.5:
+        # Praise and a complaint joined by "но": mixed feelings, so pull towards neutral.
+        balance *= 0.5
+    balance += prior
+    if balance > 0.2:
+        return Sentiment.POSITIVE
+    if balance < -0.15:
+        return Sentiment.NEGATIVE
+    return Sentiment.NEUTRAL
+
+
+def _best(scores: Mapping[str, float], candidates: tuple[Intent, ...]) -> tuple[Intent, float]:
+    best, best_score = Intent.OTHER, 0.0
+    for intent in candidates:
+        value = scores.get(intent.value, 0.0)
+        if value <= 0.0:
+            continue
+        value += _TIE_BONUS[intent]
+        if value > best_score:
+            best, best_score = intent, value
+    return best, best_score
+
+
+def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Intent, float]:
+    """The primary intent and the strength of the complaint behind it."""
+    scores = signals.scores
+    complaint, strength = _best(scores, _COMPLAINTS)
+    asking = scores.get("q", 0.0) + min(signals.questions, 2) * 1.5
+    if signals.questions and asking >= 2.5 and (strength < 3.0 or channel == Channel.QUESTION):
+        return Intent.PRODUCT_QUESTION, strength
+    if channel == Channel.QUESTION and strength < 3.0:
+        return Intent.PRODUCT_QUESTION, strength
+    if sentiment == Sentiment.POSITIVE:
+        if strength >= 2.0 and scores.get("neg", 0.0) >= 1.0:
+            return complaint, strength
+        return _positive_intent(scores), 0.0
+    if strength >= 1.0:
+        return complaint, strength
+    if sentiment == Sentiment.NEUTRAL and scores.get("pos", 0.0) >= 2.0:
+        return _positive_intent(scores), 0.0
+    return Intent.OTHER, strength
+
+
+def _positive_intent(scores: Mapping[str, float]) -> Intent:
+    # A satisfied review whose only point is delivery, price or size takes that label.
+    remarks = {
+        Intent.DELIVERY_PACKAGING: scores.get("deliv_ok", 0.0),
+        Intent.PRICE_VALUE: scores.get("price_ok", 0.0) + scores.get("price_value", 0.0) * 0.5,
+        Intent.SIZE_FIT: scores.get("size_ok", 0.0),
+    }
+    remark, weight = max(remarks.items(), key=lambda item: item[1])
+    praise = scores.get("pos", 0.0) - weight
+    if weight >= 2.0 and praise < 3.0:
+        return remark
+    return Intent.PRAISE
+
+
+def _needs_response(
+    sentiment: Sentiment, intent: Intent, issue: float, signals: _Signals, channel: str
+) -> bool:
+    if channel in (Channel.QUESTION, Channel.CHAT):
+        return True
+    if intent == Intent.PRODUCT_QUESTION or sentiment == Sentiment.NEGATIVE:
+        return True
+    if signals.scores.get("issue", 0.0) > 0.0:
+        return True
+    if intent in (Intent.PRAISE, Intent.OTHER):
+        return signals.scores.get("neg", 0.0) >= 2.0 and sentiment != Sentiment.POSITIVE
+    if sentiment == Sentiment.POSITIVE and issue == 0.0:
+        return False
+    return True
+
+
+def _priority(
+    signals: _Signals,
+    sentiment: Sentiment,
+    intent: Intent,
+    needs_response: bool,
+    inp: AnalysisInput,
+) -> tuple[Priority, tuple[str, ...]]:
+    scores = signals.scores
+    reasons: list[str] = []
+    if scores.get("legal", 0.0) >= 2.0:
+        reasons.append(gettext("Mentions legal action or authorities"))
+    if scores.get("health", 0.0) >= 1.5:
+        reasons.append(gettext("Possible harm to health"))
+    if reasons:
+        return Priority.URGENT, tuple(reasons)
+    if not needs_response:
+        return Priority.LOW, (gettext("No reply needed"),)
+    if inp.rating is not None and inp.rating <= 2 and sentiment == Sentiment.NEGATIVE:
+        reasons.append(gettext("Low star rating"))
+    if intent in (Intent.RETURN_REFUND, Intent.WRONG_ITEM, Intent.QUALITY_DEFECT):
+        if sentiment == Sentiment.NEGATIVE:
+            reasons.append(gettext("Return, wrong item or defect"))
+    if reasons:
+        return Priority.HIGH, tuple(reasons)
+    if intent == Intent.PRODUCT_QUESTION:
+        reasons.append(gettext("The customer asks a question"))
+    elif sentiment == Sentiment.NEGATIVE:
+        reasons.append(gettext("Negative feedback"))
+    elif inp.channel == Channel.CHAT:
+        reasons.append(gettext("A chat message awaits a reply"))
+    else:
+        reasons.append(gettext("Mentions a shortcoming"))
+    return Priority.NORMAL, tuple(reasons)
+
+
+# --- summary and draft --------------------------------------------------------------------
+
+
+def _excerpt(text: str, limit: int = 90) -> str:
+    first = _SENTENCE_RE.split(text.strip(), maxsplit=1)[0].strip() if text.strip() else ""
+    first = " ".join(first.split())
+    if len(first) > limit:
+        first = first[: limit - 1].rstrip() + "…"
+    return first
+
+
+def _summary(inp: AnalysisInput, sentiment: Sentiment, intent: Intent) -> str:
+    values = {
+        "topic": INTENT_LABELS[intent],
+        "sentiment": SENTIMENT_LABELS[sentiment],
+        "excerpt": _excerpt(inp.text or inp.cons or inp.pros),
+    }
+    if inp.rating is not None:
+        values["rating"] = inp.rating
+        return gettext("%(topic)s, %(sentiment)s, %(rating)s★: «%(excerpt)s»") % values
+    return gettext("%(topic)s, %(sentiment)s: «%(excerpt)s»") % values
+
+
+def _pick(options: tuple[str, ...], seed: str, slot: str) -> str:
+    return options[zlib.crc32(f"{seed}\x1f{slot}".encode()) % len(options)]
+
+
+def _product_forms(product_name: str) -> dict[str, str]:
+    name = " ".join(product_name.split())
+    suffix = f" «{name}»" if name else ""
+    return {slot: noun + suffix for slot, noun in replies.PRODUCT_NOUN.items()}
+
+
+def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
+    present = set(keys)
+    for detail in ("allergy", "expiry", "smell", "taste", "colour", "texture", "fabric"):
+        if present.intersection(_DETAIL_LEMMAS[detail]):
+            if detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL:
+                return detail
+    return None
+
+
+def _characteristic_answer(inp: AnalysisInput, seed: str) -> str | None:
+    characteristics = inp.product_card.get("characteristics") if inp.product_card else None
+    if not isinstance(characteristics, Mapping) or not characteristics:
+        return None
+    asked = {lemma(w) for w in words(inp.text)} - _STOP_LEMMAS
+    for name, value in characteristics.items():
+        name_lemmas = {lemma(w) for w in words(str(name))} - _STOP_LEMMAS
+        if (name_lemmas and name_lemmas <= asked) or name_lemmas & asked:
+            rendered = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+            return _pick(replies.CHARACTERISTIC_ANSWER, seed, "char").format(
+                characteristic=fold(str(name)), value=str(rendered)
+            )
+    return None
+
+
+def _body_key(intent: Intent, sentiment: Sentiment) -> str:
+    if intent == Intent.OTHER:
+        return "other_negative" if sentiment == Sentiment.NEGATIVE else "other_neutral"
+    if intent in (Intent.DELIVERY_PACKAGING, Intent.PRICE_VALUE, Intent.SIZE_FIT):
+        if sentiment == Sentiment.POSITIVE:
+            return "praise"
+    return intent.value
+
+
+def _draft(inp: AnalysisInput, sentiment: Sentiment, intent: Intent, signals: _Signals) -> str:
+    seed = inp.seed or inp.text
+    name = " ".join(inp.customer_name.split())
+    brand = ""
+    if inp.product_card:
+        brand = " ".join(str(inp.product_card.get("brand") or "").split())
+    body_key = _body_key(intent, sentiment)
+    answer = _characteristic_answer(inp, seed) if intent == Intent.PRODUCT_QUESTION else None
+    detail = _detail(signals.keys, intent)
+    if inp.channel == Channel.CHAT:
+        greeting = _pick(
+            replies.CHAT_GREETING_NAMED if name else replies.CHAT_GREETING_ANONYMOUS, seed, "g"
+        ).format(name=name)
+        body = answer or _pick(replies.CHAT_BODY[body_key], seed, "body")
+        return f"{greeting} {body}"
+
+    forms = _product_forms(inp.product_name)
+    greeting = _pick(
+        replies.GREETING_NAMED if name else replies.GREETING_ANONYMOUS, seed, "g"
+    ).format(name=name)
+    if intent == Intent.PRODUCT_QUESTION or inp.channel == Channel.QUESTION:
+        thanks_options = replies.THANKS_QUESTION
+    elif sentiment == Sentiment.POSITIVE:
+        thanks_options = replies.THANKS_POSITIVE
+    elif sentiment == Sentiment.NEGATIVE:
+        thanks_options = replies.THANKS_NEGATIVE
+    else:
+        thanks_options = replies.THANKS_NEUTRAL
+    sentences = [greeting, _pick(thanks_options, seed, "thanks").format(**forms)]
+    if answer:
+        sentences.append(answer)
+    else:
+        sentences.append(_pick(replies.BODY[body_key], seed, "body"))
+    if detail:
+        sentences.append(_pick(replies.DETAIL[detail], seed, "detail"))
+    next_steps = replies.NEXT_STEP.get(body_key)
+    if next_steps and (sentiment != Sentiment.POSITIVE or body_key == "product_question"):
+        if body_key != "product_question" or answer:
+            sentences.append(_pick(next_steps, seed, "next"))
+    if sentiment == Sentiment.POSITIVE:
+        closing_options = replies.CLOSING_POSITIVE
+    elif sentiment == Sentiment.NEGATIVE:
+        closing_options = replies.CLOSING_NEGATIVE
+    else:
+        closing_options = replies.CLOSING_NEUTRAL
+    sentences.append(_pick(closing_options, seed, "close"))
+    if brand:
+        sentences.append(_pick(replies.BRAND_SIGNATURE, seed, "sign").format(brand=brand))
+    return " ".join(sentences)

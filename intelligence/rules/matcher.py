@@ -1,0 +1,119 @@
+"""Turns a Russian text into negation-marked lemma keys and scores them against the lexicon."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import lru_cache
+
+from intelligence.rules.lexicon import (
+    CUES,
+    LEMMA_OVERRIDES,
+    NEGATED_BY_TRAILING_NET,
+    NEGATION_PASS_THROUGH,
+    NEGATORS,
+)
+from intelligence.rules.morph import fold, lemma
+
+Weights = tuple[tuple[str, float], ...]
+
+_TOKEN_RE = re.compile(r"[а-яa-z0-9]+(?:-[а-яa-z]+)*|[.!?;:()\n]")
+BOUNDARY = "|"
+NEGATED = "!"
+
+
+def _build_index() -> tuple[
+    dict[str, list[str]],
+    tuple[tuple[str, str], ...],
+    dict[str, list[Weights]],
+    dict[str, list[tuple[tuple[str, ...], Weights]]],
+]:
+    exact: dict[str, list[str]] = defaultdict(list)
+    prefixes: set[tuple[str, str]] = set()
+    unigrams: dict[str, list[Weights]] = defaultdict(list)
+    ngrams: dict[str, list[tuple[tuple[str, ...], Weights]]] = defaultdict(list)
+    for pattern, weights in CUES:
+        atoms = tuple(fold(part) for part in pattern.split())
+        for atom in atoms:
+            if atom.endswith("*"):
+                prefixes.add((atom, atom[:-1]))
+            else:
+                exact[atom].append(atom)
+        if len(atoms) == 1:
+            unigrams[atoms[0]].append(weights)
+        else:
+            ngrams[atoms[0]].append((atoms[1:], weights))
+    return dict(exact), tuple(sorted(prefixes)), dict(unigrams), dict(ngrams)
+
+
+_EXACT, _PREFIXES, _UNIGRAMS, _NGRAMS = _build_index()
+
+
+@lru_cache(maxsize=100_000)
+def atoms_of(key: str) -> frozenset[str]:
+    """Lexicon atoms (``word``, ``stem*``, ``!word``…) that a marked lemma key satisfies."""
+    found = set(_EXACT.get(key, ()))
+    for atom, prefix in _PREFIXES:
+        if key.startswith(prefix):
+            found.add(atom)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=200_000)
+def _lemma_of(word: str) -> str:
+    return LEMMA_OVERRIDES.get(word) or lemma(word)
+
+
+def keys_of(text: str) -> list[str]:
+    """Lemma keys; a negated token is prefixed with ``!``, punctuation becomes ``|``."""
+    keys: list[str] = []
+    pending = False
+    for token in _TOKEN_RE.findall(fold(text)):
+        if not token[0].isalnum():
+            pending = False
+            if keys and keys[-1] != BOUNDARY:
+                keys.append(BOUNDARY)
+            continue
+        base = _lemma_of(token)
+        if base in NEGATORS:
+            if base == "нет" and keys and keys[-1] in NEGATED_BY_TRAILING_NET:
+                keys[-1] = NEGATED + keys[-1]
+            keys.append(base)
+            pending = True
+            continue
+        if pending:
+            keys.append(NEGATED + base)
+            pending = base in NEGATION_PASS_THROUGH
+        else:
+            keys.append(base)
+    return keys
+
+
+def score(keys: list[str]) -> dict[str, float]:
+    """Sum of label weights of every cue found in ``keys``."""
+    totals: dict[str, float] = defaultdict(float)
+    atom_rows = [atoms_of(key) for key in keys]
+    size = len(atom_rows)
+    for i, atoms in enumerate(atom_rows):
+        for atom in atoms:
+            for weights in _UNIGRAMS.get(atom, ()):
+                for label, weight in weights:
+                    totals[label] += weight
+            for rest, weights in _NGRAMS.get(atom, ()):
+                if _follows(atom_rows, size, i, rest):
+                    for label, weight in weights:
+                        totals[label] += weight
+    return totals
+
+
+def _follows(rows: list[frozenset[str]], size: int, i: int, rest: tuple[str, ...]) -> bool:
+    # Each further atom sits on the next token, or one token later.
+    position = i
+    for atom in rest:
+        if position + 1 < size and atom in rows[position + 1]:
+            position += 1
+        elif position + 2 < size and atom in rows[position + 2]:
+            position += 2
+        else:
+            return False
+    return True

@@ -1,0 +1,38 @@
+"""Tokenising and lemmatising Russian text for the rules engine.
+
+The MorphAnalyzer is built once per process (it loads ~15 MB of dictionaries) and
+every lemma lookup is memoised, so a warm process handles a word in well under a
+microsecond.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pymorphy3
+
+_WORD_RE = re.compile(r"[а-яёa-z0-9]+(?:-[а-яёa-z]+)*", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer()
+
+
+def fold(text: str) -> str:
+    """Lower-case and fold ё into е, the way shoppers type."""
+    return text.lower().replace("ё", "е")
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens of ``text``."""
+    return _WORD_RE.findall(fold(text))
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """Normal form of a folded word; digits and Latin words are kept as they are."""
+    if not word or not ("а" <= word[0] <= "я"):
+        return word
+    return fold(morph().parse(word)[0].normal_form)
