@@ -11,3 +11,26 @@ class EmailAlreadyRegistered(DomainError):
 class LastOwnerCannotLeave(DomainError):
     code = "last_owner"
     message = _("A workspace must keep at least one owner.")
+
+
+# --- Onboarding and settings ---------------------------------------------------------------
+class ConnectionCheckFailed(DomainError):
+    """The marketplace refused the credentials (or is unreachable); the text comes from it."""
+
+    code = "connection_check_failed"
+    message = _("The marketplace did not accept the connection.")
+
+
+class TemplateNameTaken(DomainError):
+    code = "template_name_taken"
+    message = _("A template with this name already exists.")
+
+
+class OwnerRoleRequired(DomainError):
+    code = "owner_required"
+    message = _("Only an owner can do this.")
+
+
+class AlreadyMember(DomainError):
+    code = "already_member"
+    message = _("This person is already a member of the workspace.")

@@ -1,8 +1,21 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from inbox.models import Lead
+from inbox.models import (
+    AutoReplyRule,
+    Channel,
+    Lead,
+    Marketplace,
+    Membership,
+    Priority,
+    Product,
+    ReplyTemplate,
+    Sentiment,
+    Workspace,
+)
 
 
 class SignUpForm(forms.Form):
@@ -37,3 +50,278 @@ class LeadForm(forms.ModelForm):
             "message": _("What would you like to see?"),
         }
         widgets = {"message": forms.Textarea(attrs={"rows": 3})}
+
+
+# --- Onboarding and settings (accounts, SLA, templates, auto-replies, stop-words, team) ------
+# Secrets are PasswordInput with render_value=False: a re-rendered form never echoes them.
+class AccountConnectForm(forms.Form):
+    marketplace = forms.ChoiceField(label=_("Marketplace"), choices=Marketplace.choices)
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        help_text=_("How this shop is shown in AgentIQ, e.g. “WB main shop”."),
+    )
+    wb_token = forms.CharField(
+        label=_("WB API token"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Seller portal → Settings → API access. Give it the Feedbacks and questions "
+            "and Buyer chat categories."
+        ),
+    )
+    ozon_client_id = forms.CharField(
+        label=_("Ozon Client-Id"), required=False, max_length=100, strip=True
+    )
+    ozon_api_key = forms.CharField(
+        label=_("Ozon Api-Key"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Seller portal → Settings → API keys."),
+    )
+    base_url = forms.URLField(
+        label=_("API base URL (advanced)"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Leave empty for the real marketplace. Used for the simulator."),
+    )
+    sandbox_mode = forms.BooleanField(
+        label=_("Sandbox mode: store replies, never publish them"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        marketplace = data.get("marketplace")
+        if marketplace == Marketplace.WB and not data.get("wb_token"):
+            self.add_error("wb_token", _("Enter the WB API token."))
+        if marketplace == Marketplace.OZON:
+            if not data.get("ozon_client_id"):
+                self.add_error("ozon_client_id", _("Enter the Ozon Client-Id."))
+            if not data.get("ozon_api_key"):
+                self.add_error("ozon_api_key", _("Enter the Ozon Api-Key."))
+        return data
+
+    def credentials(self) -> dict[str, str]:
+        data = self.cleaned_data
+        if data["marketplace"] == Marketplace.OZON:
+            return {"client_id": data["ozon_client_id"], "api_key": data["ozon_api_key"]}
+        return {"token": data["wb_token"]}
+
+    def account_fields(self) -> dict[str, Any]:
+        """Keyword arguments of `connect_account` / `build_account`."""
+        data = self.cleaned_data
+        return {
+            "marketplace": data["marketplace"],
+            "name": data["name"],
+            "credentials": self.credentials(),
+            "base_url": data["base_url"],
+            "sandbox_mode": data["sandbox_mode"],
+        }
+
+
+class AccountCredentialsForm(forms.Form):
+    """New credentials for an existing account (its marketplace decides which fields count)."""
+
+    wb_token = AccountConnectForm.base_fields["wb_token"]
+    ozon_client_id = AccountConnectForm.base_fields["ozon_client_id"]
+    ozon_api_key = AccountConnectForm.base_fields["ozon_api_key"]
+
+    def __init__(self, *args: Any, marketplace: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.marketplace = marketplace
+        keep = (
+            ("wb_token",) if marketplace == Marketplace.WB else ("ozon_client_id", "ozon_api_key")
+        )
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+            else:
+                self.fields[name].required = True
+
+    def credentials(self) -> dict[str, str]:
+        data = self.cleaned_data
+        if self.marketplace == Marketplace.OZON:
+            return {"client_id": data["ozon_client_id"], "api_key": data["ozon_api_key"]}
+        return {"token": data["wb_token"]}
+
+
+class AccountUpdateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    sandbox_mode = forms.BooleanField(
+        label=_("Sandbox mode: store replies, never publish them"), required=False
+    )
+    enabled_channels = forms.MultipleChoiceField(
+        label=_("Channels to sync"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class AccountToggleForm(forms.Form):
+    is_enabled = forms.BooleanField(required=False)
+
+
+class SLARulesForm(forms.Form):
+    """One minutes field per channel × priority: `minutes_<channel>_<priority>`."""
+
+    def __init__(self, *args: Any, initial_minutes: dict[tuple[str, str], int], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for channel, channel_label in Channel.choices:
+            for priority, priority_label in Priority.choices:
+                self.fields[self.field_name(channel, priority)] = forms.IntegerField(
+                    label=f"{channel_label} · {priority_label}",
+                    min_value=1,
+                    max_value=60 * 24 * 30,
+                    initial=initial_minutes.get((channel, priority)),
+                    widget=forms.NumberInput(attrs={"class": "minutes"}),
+                )
+
+    @staticmethod
+    def field_name(channel: str, priority: str) -> str:
+        return f"minutes_{channel}_{priority}"
+
+    def grid(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """Rows of the table: (channel label, one bound field per priority)."""
+        return [
+            (
+                str(channel_label),
+                [self[self.field_name(channel, priority)] for priority in Priority.values],
+            )
+            for channel, channel_label in Channel.choices
+        ]
+
+    def minutes(self) -> dict[tuple[str, str], int]:
+        return {
+            (channel, priority): self.cleaned_data[self.field_name(channel, priority)]
+            for channel in Channel.values
+            for priority in Priority.values
+        }
+
+
+class ReplyTemplateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    text = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("{name} and {product} are replaced with the customer's name and the product."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[("", _("Any channel")), *Channel.choices],
+        required=False,
+    )
+
+
+class AutoReplyRuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    is_enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+    marketplace = forms.ChoiceField(
+        label=_("Marketplace"),
+        choices=[("", _("Any marketplace")), *Marketplace.choices],
+        required=False,
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.REVIEW)
+    rating_min = forms.IntegerField(label=_("Minimum rating"), min_value=1, max_value=5, initial=5)
+    rating_max = forms.IntegerField(label=_("Maximum rating"), min_value=1, max_value=5, initial=5)
+    product = forms.ModelChoiceField(
+        label=_("Product"),
+        queryset=Product.objects.none(),
+        required=False,
+        empty_label=_("Any product"),
+    )
+    brand = forms.CharField(label=_("Brand"), max_length=200, required=False)
+    text_presence = forms.ChoiceField(
+        label=_("Text"),
+        choices=AutoReplyRule.TextPresence.choices,
+        initial=AutoReplyRule.TextPresence.ANY,
+    )
+    sentiments = forms.MultipleChoiceField(
+        label=_("Sentiments"),
+        choices=Sentiment.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: positive and neutral only."),
+    )
+    source = forms.ChoiceField(
+        label=_("Reply source"),
+        choices=AutoReplyRule.Source.choices,
+        initial=AutoReplyRule.Source.AI_DRAFT,
+    )
+    template = forms.ModelChoiceField(
+        label=_("Template"), queryset=ReplyTemplate.objects.none(), required=False
+    )
+    publish_delay_minutes = forms.IntegerField(
+        label=_("Publish delay, minutes"), min_value=0, max_value=60 * 24 * 7, initial=0
+    )
+    allow_low_ratings = forms.BooleanField(
+        label=_("Allow ratings of 3 and below and negative sentiment"), required=False
+    )
+    priority_order = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=100000,
+        initial=100,
+        help_text=_("Rules with a lower number are tried first."),
+    )
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        product_field = self.fields["product"]
+        template_field = self.fields["template"]
+        assert isinstance(product_field, forms.ModelChoiceField)
+        assert isinstance(template_field, forms.ModelChoiceField)
+        product_field.queryset = Product.objects.for_workspace(workspace).order_by("name")
+        template_field.queryset = ReplyTemplate.objects.for_workspace(workspace).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("rating_min"), data.get("rating_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("rating_max", _("The maximum rating must not be below the minimum."))
+        if data.get("source") == AutoReplyRule.Source.TEMPLATE and not data.get("template"):
+            self.add_error("template", _("Choose the template to answer with."))
+        return data
+
+
+class AutoReplyModeForm(forms.Form):
+    mode = forms.ChoiceField(choices=AutoReplyRule.Mode.choices)
+
+
+class StopWordsForm(forms.Form):
+    stop_words = forms.CharField(
+        label=_("Stop-words"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_(
+            "One word or phrase per line. A reply containing any of them is never published."
+        ),
+    )
+
+    def clean_stop_words(self) -> list[str]:
+        lines = self.cleaned_data["stop_words"].splitlines()
+        too_long = [line for line in lines if len(line.strip()) > 100]
+        if too_long:
+            raise forms.ValidationError(_("Each line must be at most 100 characters."))
+        if len(lines) > 1000:
+            raise forms.ValidationError(_("At most 1000 stop-words."))
+        return [line.strip() for line in lines if line.strip()]
+
+
+class MemberInviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    full_name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+    def __init__(self, *args: Any, role_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = role_choices
+        role_field.initial = Membership.Role.AGENT
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
