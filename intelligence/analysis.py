@@ -281,9 +281,11 @@ def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
         # Praise and a complaint joined by "но": mixed feelings, so pull towards neutral.
         balance *= 0.5
     balance += prior
-    if balance > 0.2:
+    # A three-star rating says "so-so": the text must be clearly one-sided to leave neutral.
+    band = 0.35 if rating == 3 else 0.2
+    if balance > band:
         return Sentiment.POSITIVE
-    if balance < -0.15:
+    if balance < -band:
         return Sentiment.NEGATIVE
     return Sentiment.NEUTRAL
 
@@ -310,7 +312,7 @@ def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Inte
     if channel == Channel.QUESTION and strength < 3.0:
         return Intent.PRODUCT_QUESTION, strength
     if sentiment == Sentiment.POSITIVE:
-        if strength >= 2.0 and scores.get("neg", 0.0) >= 1.0:
+        if strength >= 2.0 and (scores.get("neg", 0.0) >= 1.0 or scores.get("contrast", 0.0)):
             return complaint, strength
         return _positive_intent(scores), 0.0
     if strength >= 1.0:
@@ -345,9 +347,7 @@ def _needs_response(
         return True
     if intent in (Intent.PRAISE, Intent.OTHER):
         return signals.scores.get("neg", 0.0) >= 2.0 and sentiment != Sentiment.POSITIVE
-    if sentiment == Sentiment.POSITIVE and issue == 0.0:
-        return False
-    return True
+    return not (sentiment == Sentiment.POSITIVE and issue == 0.0)
 
 
 def _priority(
@@ -369,9 +369,9 @@ def _priority(
         return Priority.LOW, (gettext("No reply needed"),)
     if inp.rating is not None and inp.rating <= 2 and sentiment == Sentiment.NEGATIVE:
         reasons.append(gettext("Low star rating"))
-    if intent in (Intent.RETURN_REFUND, Intent.WRONG_ITEM, Intent.QUALITY_DEFECT):
-        if sentiment == Sentiment.NEGATIVE:
-            reasons.append(gettext("Return, wrong item or defect"))
+    serious = (Intent.RETURN_REFUND, Intent.WRONG_ITEM, Intent.QUALITY_DEFECT)
+    if intent in serious and sentiment == Sentiment.NEGATIVE:
+        reasons.append(gettext("Return, wrong item or defect"))
     if reasons:
         return Priority.HIGH, tuple(reasons)
     if intent == Intent.PRODUCT_QUESTION:
@@ -421,9 +421,9 @@ def _product_forms(product_name: str) -> dict[str, str]:
 def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
     present = set(keys)
     for detail in ("allergy", "expiry", "smell", "taste", "colour", "texture", "fabric"):
-        if present.intersection(_DETAIL_LEMMAS[detail]):
-            if detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL:
-                return detail
+        relevant = detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL
+        if relevant and present.intersection(_DETAIL_LEMMAS[detail]):
+            return detail
     return None
 
 
@@ -445,9 +445,9 @@ def _characteristic_answer(inp: AnalysisInput, seed: str) -> str | None:
 def _body_key(intent: Intent, sentiment: Sentiment) -> str:
     if intent == Intent.OTHER:
         return "other_negative" if sentiment == Sentiment.NEGATIVE else "other_neutral"
-    if intent in (Intent.DELIVERY_PACKAGING, Intent.PRICE_VALUE, Intent.SIZE_FIT):
-        if sentiment == Sentiment.POSITIVE:
-            return "praise"
+    remarks = (Intent.DELIVERY_PACKAGING, Intent.PRICE_VALUE, Intent.SIZE_FIT)
+    if intent in remarks and sentiment == Sentiment.POSITIVE:
+        return "praise"
     return intent.value
 
 
@@ -487,9 +487,12 @@ def _draft(inp: AnalysisInput, sentiment: Sentiment, intent: Intent, signals: _S
     if detail:
         sentences.append(_pick(replies.DETAIL[detail], seed, "detail"))
     next_steps = replies.NEXT_STEP.get(body_key)
-    if next_steps and (sentiment != Sentiment.POSITIVE or body_key == "product_question"):
-        if body_key != "product_question" or answer:
-            sentences.append(_pick(next_steps, seed, "next"))
+    if body_key == "product_question":
+        wants_next_step = answer is not None
+    else:
+        wants_next_step = sentiment != Sentiment.POSITIVE
+    if next_steps and wants_next_step:
+        sentences.append(_pick(next_steps, seed, "next"))
     if sentiment == Sentiment.POSITIVE:
         closing_options = replies.CLOSING_POSITIVE
     elif sentiment == Sentiment.NEGATIVE:

@@ -430,7 +430,7 @@ RULES: tuple[Rule, ...] = (
         severity=STRICT,
         explanation=_("The reply contains profanity."),
         suggestion=_("Remove the offensive word."),
-        token_regex=(
+        token_regex=(  # noqa: S106 - a regex, not a password
             r"(?:на|по|за|вы|у|до|от|пере|раз|рас|при|съ|подъ|въ|отъ|объ|из)?"
             r"(?:ху[йеяюи]|пизд|бля|еба|ебу|ебл|ебн|еби|ебо|муда|мудо|мудак|мудил|пидор|пидар"
             r"|залуп|гандон|говн|дерьм|засран|шлюх)[а-я]*"
@@ -816,15 +816,16 @@ def check_reply(
             located.append((index, 0, len(text)))
 
     findings: list[Finding] = []
-    seen: set[tuple[str, int, int]] = set()
-    for index, start, end in located:
+    kept: dict[str, list[tuple[int, int]]] = {}
+    # Longest first, so a match inside a longer one of the same category is dropped.
+    for index, start, end in sorted(located, key=lambda hit: (hit[1], -hit[2])):
         rule = STOP_WORD_RULE if index < 0 else RULES[index]
         if marketplace not in rule.marketplaces:
             continue
-        key = (rule.category.value, start, end)
-        if key in seen:
+        spans = kept.setdefault(rule.category.value, [])
+        if any(a <= start and end <= b for a, b in spans):
             continue
-        seen.add(key)
+        spans.append((start, end))
         explanation = (
             _length_explanation(limits) if rule.kind == "length" else str(rule.explanation)
         )

@@ -94,16 +94,29 @@ def score(keys: list[str]) -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
     atom_rows = [atoms_of(key) for key in keys]
     size = len(atom_rows)
+    # After "но", "а вот", "только" shoppers state the reason they are unhappy, so
+    # complaints there weigh more and praise less.
+    scale = _PLAIN
     for i, atoms in enumerate(atom_rows):
         for atom in atoms:
             for weights in _UNIGRAMS.get(atom, ()):
-                for label, weight in weights:
-                    totals[label] += weight
+                scale = _add(totals, weights, scale)
             for rest, weights in _NGRAMS.get(atom, ()):
                 if _follows(atom_rows, size, i, rest):
-                    for label, weight in weights:
-                        totals[label] += weight
+                    scale = _add(totals, weights, scale)
     return totals
+
+
+_PLAIN: dict[str, float] = {}
+_SHIFTED: dict[str, float] = {"neg": 1.4, "pos": 0.75}
+
+
+def _add(totals: dict[str, float], weights: Weights, scale: dict[str, float]) -> dict[str, float]:
+    for label, weight in weights:
+        if label == "shift":
+            scale = _SHIFTED
+        totals[label] += weight * scale.get(label, 1.0)
+    return scale
 
 
 def _follows(rows: list[frozenset[str]], size: int, i: int, rest: tuple[str, ...]) -> bool:

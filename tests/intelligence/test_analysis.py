@@ -1,0 +1,205 @@
+import itertools
+import json
+
+from django.utils.translation import gettext
+
+from intelligence.analysis import AnalysisInput, analyze_text
+from intelligence.guardrails import check_reply, similarity
+
+
+def _review(text: str, rating: int | None = None, **extra) -> AnalysisInput:
+    return AnalysisInput(channel="review", marketplace="wb", text=text, rating=rating, **extra)
+
+
+def test_analyze_text_praise_needs_no_response():
+    analysis = analyze_text(_review("Всё отлично, спасибо продавцу! Очень довольна.", 5))
+
+    assert (analysis.sentiment, analysis.intent, analysis.needs_response) == (
+        "positive",
+        "praise",
+        False,
+    )
+    assert analysis.priority == "low"
+    assert analysis.engine == "rules"
+
+
+def test_analyze_text_defect_is_negative_quality_defect():
+    analysis = analyze_text(_review("Чайник перестал греть через неделю, брак.", 1))
+
+    assert (analysis.sentiment, analysis.intent, analysis.needs_response) == (
+        "negative",
+        "quality_defect",
+        True,
+    )
+    assert analysis.priority == "high"
+
+
+def test_analyze_text_five_stars_with_a_fault_is_a_complaint():
+    analysis = analyze_text(_review("Сначала всё понравилось, но через день сломался замок.", 5))
+
+    assert analysis.intent == "quality_defect"
+    assert analysis.needs_response is True
+
+
+def test_analyze_text_negated_faults_are_praise():
+    analysis = analyze_text(_review("Не порвалось, не пахнет, никаких проблем нет. Рекомендую!", 5))
+
+    assert (analysis.sentiment, analysis.intent) == ("positive", "praise")
+
+
+def test_analyze_text_not_liked_is_negative_despite_good_rating():
+    analysis = analyze_text(_review("Не понравилось совсем, не советую.", 4))
+
+    assert analysis.sentiment == "negative"
+
+
+def test_analyze_text_size_complaint():
+    analysis = analyze_text(_review("Платье маломерит, очень узко в груди.", 3))
+
+    assert analysis.intent == "size_fit"
+
+
+def test_analyze_text_wrong_colour_sent():
+    analysis = analyze_text(_review("Заказывала синий свитер, а прислали другой цвет.", 2))
+
+    assert analysis.intent == "wrong_item"
+
+
+def test_analyze_text_crushed_parcel_is_delivery():
+    analysis = analyze_text(_review("Коробка пришла мятая и мокрая.", 2))
+
+    assert analysis.intent == "delivery_packaging"
+
+
+def test_analyze_text_smell_complaint():
+    analysis = analyze_text(_review("Кроссовки сильно воняют резиной.", 2))
+
+    assert analysis.intent == "material_smell"
+
+
+def test_analyze_text_refusal_beats_the_complaint_behind_it():
+    analysis = analyze_text(_review("Ткань тонкая, оформила возврат.", 2))
+
+    assert analysis.intent == "return_refund"
+
+
+def test_analyze_text_question_channel_is_a_product_question():
+    analysis = analyze_text(
+        AnalysisInput(
+            channel="question", marketplace="wb", text="Подскажите, можно ли стирать в машинке?"
+        )
+    )
+
+    assert analysis.intent == "product_question"
+    assert analysis.needs_response is True
+
+
+def test_analyze_text_allergy_is_urgent():
+    analysis = analyze_text(_review("После крема появилась аллергия и сыпь.", 1))
+
+    assert analysis.intent == "other"
+    assert analysis.priority == "urgent"
+    assert analysis.priority_reasons == (gettext("Possible harm to health"),)
+
+
+def test_analyze_text_draft_greets_by_name_and_names_product():
+    analysis = analyze_text(
+        _review(
+            "Шов разошёлся после первой стирки.",
+            2,
+            customer_name="Анна",
+            product_name="Футболка базовая",
+            seed="r-1",
+        )
+    )
+
+    assert "Анна" in analysis.draft
+    assert "«Футболка базовая»" in analysis.draft
+
+
+def test_analyze_text_question_draft_uses_product_characteristics():
+    analysis = analyze_text(
+        AnalysisInput(
+            channel="question",
+            marketplace="ozon",
+            text="Какой состав у этой кофты?",
+            product_name="Кофта",
+            product_card={"characteristics": {"Состав": "хлопок 95%, эластан 5%"}},
+            seed="q-7",
+        )
+    )
+
+    assert "хлопок 95%, эластан 5%" in analysis.draft
+
+
+def test_analyze_text_chat_draft_is_shorter_than_review_draft():
+    text = "Пришёл не тот размер, что делать?"
+    chat = analyze_text(AnalysisInput(channel="chat", marketplace="wb", text=text, seed="c"))
+    review = analyze_text(_review(text, 2, seed="c"))
+
+    assert len(chat.draft) < len(review.draft)
+    assert len(chat.draft) <= 1000
+
+
+def test_analyze_text_drafts_pass_the_guardrails():
+    texts = [
+        ("Всё отлично, спасибо!", 5),
+        ("Пришёл брак, не работает.", 1),
+        ("Маломерит на размер.", 3),
+        ("Коробка мятая.", 2),
+        ("Оформила возврат.", 1),
+        ("Пахнет химией.", 2),
+        ("Дороговато за такое качество.", 3),
+        ("Появилась аллергия.", 1),
+    ]
+    for (text, rating), channel in itertools.product(texts, ("review", "chat")):
+        analysis = analyze_text(
+            AnalysisInput(
+                channel=channel,
+                marketplace="wb",
+                text=text,
+                rating=rating,
+                customer_name="Ольга",
+                product_name="Крем",
+                product_card={"brand": "Ромашка"},
+                seed=text,
+            )
+        )
+        verdict = check_reply(analysis.draft, marketplace="wb", channel=channel)
+        assert (text, channel, verdict.verdict) == (text, channel, "ok")
+
+
+def test_analyze_text_drafts_for_similar_reviews_differ():
+    inputs = [
+        _review("Шов разошёлся через неделю, брак.", 1, seed=f"wbr-{number}") for number in range(6)
+    ]
+    drafts = [analyze_text(inp).draft for inp in inputs]
+
+    scores = [similarity(a, b) for a, b in itertools.combinations(drafts, 2)]
+
+    assert sum(scores) / len(scores) < 0.5
+
+
+def test_analyze_text_same_seed_gives_same_draft():
+    first = analyze_text(_review("Брак, не работает.", 1, seed="x-1"))
+    second = analyze_text(_review("Брак, не работает.", 1, seed="x-1"))
+
+    assert first == second
+
+
+def test_analyze_text_to_dict_is_json_ready():
+    analysis = analyze_text(_review("Спасибо, всё отлично!", 5))
+
+    data = json.loads(json.dumps(analysis.to_dict(), ensure_ascii=False))
+
+    assert sorted(data) == [
+        "draft",
+        "engine",
+        "intent",
+        "needs_response",
+        "priority",
+        "priority_reasons",
+        "sentiment",
+        "summary",
+    ]
+    assert data["priority_reasons"] == [gettext("No reply needed")]
