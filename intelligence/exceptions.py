@@ -4,6 +4,8 @@
 client raises it and the analysis service turns it into a rules-engine fallback.
 """
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from agentiq.errors import DomainError
@@ -50,3 +52,14 @@ class LLMCircuitOpen(LLMError):
 
 class LLMNotConfigured(LLMError):
     reason = "not_configured"
+
+
+class ReplyBlockedByGuardrail(DomainError):
+    """A guardrail rule with `block` severity matched; `findings` say which and where."""
+
+    code = "guardrail_blocked"
+    message = _("The reply was not published: it breaks a guardrail rule.")
+
+    def __init__(self, findings: tuple[Any, ...] = ()) -> None:
+        super().__init__()
+        self.findings = findings

@@ -13,21 +13,32 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agentiq.redis import get_redis
-from inbox.models import Channel, Interaction, InteractionEvent, Message
+from inbox.models import (
+    Channel,
+    Interaction,
+    InteractionEvent,
+    Membership,
+    Message,
+    Notification,
+    Priority,
+    User,
+)
+from inbox.services.interactions import change_status
 from inbox.services.sla import refresh_sla_deadlines
 from intelligence import llm
 from intelligence.analysis import Analysis, AnalysisInput, analyze_text
-from intelligence.guardrails import similarity
+from intelligence.guardrails import Finding, Severity, Verdict, check_reply, similarity
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +133,43 @@ def max_similarity(text: str, others: Sequence[str]) -> tuple[float, str]:
         if value > best:
             best, closest = value, other
     return best, closest
+
+
+def check_outgoing_guardrails(interaction: Interaction, text: str) -> Verdict:
+    """Guardrails for one outgoing reply, plus a `repetition` warning for near-copies.
+
+    The repetition finding compares with the account's recent replies to other items; it never
+    blocks. Warnings are logged here (categories only, never the text).
+    """
+    verdict = check_reply(
+        text,
+        marketplace=interaction.marketplace,
+        channel=interaction.channel,
+        stop_words=tuple(interaction.workspace.stop_words or ()),
+    )
+    score, _closest = max_similarity(text, recent_replies(interaction))
+    if score >= SIMILARITY_THRESHOLD:
+        repetition = Finding(
+            category="repetition",
+            severity=Severity.WARN.value,
+            span=(0, len(text)),
+            matched="",
+            explanation=gettext("This reply is almost the same as a recent reply to another item."),
+            suggestion=gettext("Rephrase it so that each customer gets a personal answer."),
+        )
+        worst = verdict.verdict if verdict.verdict != Severity.OK else Severity.WARN.value
+        verdict = Verdict(verdict=worst, findings=(*verdict.findings, repetition))
+    if verdict.verdict == Severity.WARN:
+        logger.info(
+            "Reply passed guardrails with warnings",
+            extra={
+                "workspace_id": interaction.workspace_id,
+                "interaction_id": interaction.pk,
+                "categories": sorted({f.category for f in verdict.findings}),
+                "similarity": round(score, 3),
+            },
+        )
+    return verdict
 
 
 # --- engine choice ----------------------------------------------------------------------------
@@ -386,20 +434,165 @@ def pending_ids(*, limit: int) -> list[int]:
     return list(unanswered.filter(query).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def analyze_pending(*, limit: int = 200) -> int:
+def analyze_pending(*, limit: int = 200) -> list[int]:
     """The 2-minute sweep: analyse what ingest missed, upgrade rules results to the LLM.
 
-    Safe to run concurrently: each item is taken under a Redis lock.
+    Returns the ids analysed by this call. Safe to run concurrently: each item is taken under
+    a Redis lock.
     """
-    count = 0
+    done: list[int] = []
     for interaction in _with_relations().filter(pk__in=pending_ids(limit=limit)).order_by("pk"):
         with interaction_lock(interaction.pk) as acquired:
             if not acquired:
                 continue
             interaction.refresh_from_db(fields=["analyzed_at", "ai_analysis", "draft"])
             if interaction.analyzed_at is None:
-                count += analyze(interaction) is not None
-                continue
-            if (interaction.ai_analysis or {}).get("awaiting_llm"):
-                count += analyze(interaction, upgrade_only=True) is not None
+                saved = analyze(interaction)
+            elif (interaction.ai_analysis or {}).get("awaiting_llm"):
+                saved = analyze(interaction, upgrade_only=True)
+            else:
+                saved = None
+            if saved is not None:
+                done.append(saved.pk)
+    return done
+
+
+# --- SLA escalation ---------------------------------------------------------------------------
+
+# An item is "at risk" this long before its deadline.
+SLA_AT_RISK = timedelta(minutes=30)
+ESCALATION_BATCH = 500
+_RAISE = MappingProxyType(
+    {
+        Priority.LOW: Priority.NORMAL,
+        Priority.NORMAL: Priority.HIGH,
+        Priority.HIGH: Priority.URGENT,
+        Priority.URGENT: Priority.URGENT,
+    }
+)
+
+
+def _already_escalated() -> Exists:
+    # An escalation for the current deadline can only have happened inside its at-risk window,
+    # so an event created after (deadline - SLA_AT_RISK) means "done for this deadline".
+    return Exists(
+        InteractionEvent.objects.filter(
+            interaction_id=OuterRef("pk"),
+            kind=InteractionEvent.Kind.SLA_ESCALATED,
+            created_at__gte=OuterRef("sla_deadline_at") - SLA_AT_RISK,
+        )
+    )
+
+
+def _recipients(interaction: Interaction) -> list[User]:
+    if interaction.assignee_id is not None and interaction.assignee is not None:
+        return [interaction.assignee]
+    return list(
+        User.objects.filter(
+            memberships__workspace_id=interaction.workspace_id,
+            memberships__role=Membership.Role.OWNER,
+            is_active=True,
+        )
+    )
+
+
+def escalate_sla(*, now: datetime | None = None) -> int:
+    """Escalate overdue and at-risk items once per deadline; returns how many.
+
+    Side effects per item: priority raised one step (the deadline is kept, so an escalation
+    does not cascade), a Notification to the assignee (or every owner), and an `sla_escalated`
+    event. Cross-tenant (a cron job); rows are claimed with SKIP LOCKED, so two runs at once
+    never escalate the same item twice.
+    """
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        # Cross-tenant by design: the cron job sweeps every workspace.
+        due = (
+            Interaction.objects.needing_response()
+            .open()
+            .exclude(status=Interaction.Status.SNOOZED)
+            .filter(sla_deadline_at__lt=now + SLA_AT_RISK)
+            .filter(~Q(_already_escalated()))
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("assignee")
+            .order_by("sla_deadline_at")[:ESCALATION_BATCH]
+        )
+        for interaction in due:
+            _escalate(interaction, now=now)
+            count += 1
+    if count:
+        logger.info("SLA escalations done", extra={"count": count})
     return count
+
+
+def _escalate(interaction: Interaction, *, now: datetime) -> None:
+    deadline = interaction.sla_deadline_at
+    assert deadline is not None
+    is_overdue = deadline < now
+    previous = interaction.priority
+    interaction.priority = _RAISE.get(Priority(previous), Priority.URGENT)
+    interaction.save(update_fields=["priority", "updated_at"])
+    values = {"item": str(interaction), "deadline": f"{timezone.localtime(deadline):%H:%M}"}
+    text = (
+        gettext("Overdue: %(item)s was due at %(deadline)s.")
+        if is_overdue
+        else gettext("SLA at risk: %(item)s is due at %(deadline)s.")
+    ) % values
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                workspace_id=interaction.workspace_id,
+                user=user,
+                interaction=interaction,
+                text=text[:500],
+            )
+            for user in _recipients(interaction)
+        ]
+    )
+    InteractionEvent.objects.create(
+        workspace_id=interaction.workspace_id,
+        interaction=interaction,
+        account_id=interaction.account_id,
+        kind=InteractionEvent.Kind.SLA_ESCALATED,
+        payload={
+            "deadline": deadline.isoformat(),
+            "overdue": is_overdue,
+            "previous_priority": previous,
+            "priority": interaction.priority,
+        },
+    )
+
+
+# --- idle chats -------------------------------------------------------------------------------
+
+IDLE_CHAT_DAYS = 7
+
+
+def idle_chat_ids(*, now: datetime, days: int = IDLE_CHAT_DAYS, limit: int = 500) -> list[int]:
+    """Open chats with no message for `days` whose last message is ours (they were answered)."""
+    last_direction = Subquery(
+        Message.objects.filter(interaction_id=OuterRef("pk"))
+        .exclude(direction=Message.Direction.INTERNAL)
+        .order_by("-occurred_at", "-id")
+        .values("direction")[:1]
+    )
+    # Cross-tenant by design: the cron job sweeps every workspace.
+    return list(
+        Interaction.objects.open()
+        .filter(channel=Channel.CHAT, last_message_at__lt=now - timedelta(days=days))
+        .annotate(last_direction=last_direction)
+        .filter(last_direction=Message.Direction.OUTBOUND)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def close_idle_chats(*, now: datetime | None = None, days: int = IDLE_CHAT_DAYS) -> int:
+    """Close answered chats that have been quiet for `days` (through `change_status`)."""
+    now = now or timezone.now()
+    closed = 0
+    for interaction in Interaction.objects.filter(pk__in=idle_chat_ids(now=now, days=days)):
+        result = change_status(interaction, status=Interaction.Status.CLOSED, actor=None, now=now)
+        closed += result.closed_at == now
+    return closed

@@ -239,7 +239,7 @@ def test_analyze_pending_upgrades_rules_result_to_llm(fake_llm: FakeLLM, workspa
     settings.LLM_MAX_PER_SYNC = 10
     llm.get_redis().delete(f"llm:cap:{interaction.account_id}")  # a new sync cycle
 
-    upgraded = services.analyze_pending()
+    upgraded = len(services.analyze_pending())
 
     interaction.refresh_from_db()
     assert upgraded == 1
