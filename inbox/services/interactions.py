@@ -1,0 +1,187 @@
+"""Writes on one interaction from the inbox: status, assignee, private notes, read state.
+
+Each function changes the interaction and writes its `InteractionEvent` in one transaction,
+so the timeline never disagrees with the data (CONVENTIONS §4).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agentiq.errors import DomainError
+from inbox.models import Interaction, InteractionEvent, Membership, Message, User
+
+
+class InvalidStatusChange(DomainError):
+    code = "invalid_status_change"
+    message = _("This status change is not allowed.")
+
+
+class SnoozeNeedsFutureTime(DomainError):
+    code = "snooze_needs_future_time"
+    message = _("Choose a time in the future to snooze until.")
+
+
+class AssigneeNotMember(DomainError):
+    code = "assignee_not_member"
+    message = _("Only a member of this workspace can be assigned.")
+
+
+class EmptyNote(DomainError):
+    code = "empty_note"
+    message = _("A note cannot be empty.")
+
+
+# Which status may follow which. NEW is only ever the starting point.
+ALLOWED_STATUS_CHANGES: dict[str, frozenset[str]] = {
+    Interaction.Status.NEW: frozenset({"open", "pending", "snoozed", "closed"}),
+    Interaction.Status.OPEN: frozenset({"pending", "snoozed", "closed"}),
+    Interaction.Status.PENDING: frozenset({"open", "snoozed", "closed"}),
+    Interaction.Status.SNOOZED: frozenset({"open", "pending", "closed"}),
+    Interaction.Status.CLOSED: frozenset({"open"}),
+}
+
+
+def _event(
+    interaction: Interaction, *, kind: str, actor: User | None, payload: dict[str, object]
+) -> InteractionEvent:
+    return InteractionEvent.objects.create(
+        workspace_id=interaction.workspace_id,
+        interaction=interaction,
+        account_id=interaction.account_id,
+        kind=kind,
+        actor=actor,
+        payload=payload,
+    )
+
+
+def change_status(
+    interaction: Interaction,
+    *,
+    status: str,
+    actor: User | None,
+    snoozed_until: datetime | None = None,
+    now: datetime | None = None,
+) -> Interaction:
+    """Move an interaction to `status` — the only place a status changes.
+
+    Side effects: closing sets `closed_at`; re-opening clears it; snoozing requires a future
+    `snoozed_until` (cleared by any other status). Writes a STATUS_CHANGED event. Changing to
+    the current status (other than a new snooze time) is a no-op without an event.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        previous = locked.status
+        if status == previous and status != Interaction.Status.SNOOZED:
+            return locked
+        if status != previous and status not in ALLOWED_STATUS_CHANGES.get(previous, frozenset()):
+            raise InvalidStatusChange
+        if status == Interaction.Status.SNOOZED:
+            if snoozed_until is None or snoozed_until <= now:
+                raise SnoozeNeedsFutureTime
+            locked.snoozed_until = snoozed_until
+        else:
+            locked.snoozed_until = None
+        locked.status = status
+        locked.closed_at = now if status == Interaction.Status.CLOSED else None
+        locked.save(update_fields=["status", "snoozed_until", "closed_at", "updated_at"])
+        payload: dict[str, object] = {"from": previous, "to": status}
+        if locked.snoozed_until is not None:
+            payload["snoozed_until"] = locked.snoozed_until.isoformat()
+        _event(locked, kind=InteractionEvent.Kind.STATUS_CHANGED, actor=actor, payload=payload)
+    return locked
+
+
+def assign_interaction(
+    interaction: Interaction, *, assignee: User | None, actor: User | None
+) -> Interaction:
+    """Give the interaction to a member of its workspace (or to nobody, with `None`).
+
+    Raises `AssigneeNotMember` for a user outside the workspace. Writes an ASSIGNED event.
+    """
+    if (
+        assignee is not None
+        and not Membership.objects.filter(
+            workspace_id=interaction.workspace_id, user=assignee
+        ).exists()
+    ):
+        raise AssigneeNotMember
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        previous_id = locked.assignee_id
+        if previous_id == (assignee.pk if assignee else None):
+            return locked
+        locked.assignee = assignee
+        locked.save(update_fields=["assignee", "updated_at"])
+        _event(
+            locked,
+            kind=InteractionEvent.Kind.ASSIGNED,
+            actor=actor,
+            payload={"from": previous_id, "to": assignee.pk if assignee else None},
+        )
+    return locked
+
+
+def add_note(
+    interaction: Interaction, *, text: str, actor: User, now: datetime | None = None
+) -> Message:
+    """Add a private note (never sent to the marketplace) and a NOTE_ADDED event."""
+    text = text.strip()
+    if not text:
+        raise EmptyNote
+    now = now or timezone.now()
+    with transaction.atomic():
+        note = Message.objects.create(
+            workspace_id=interaction.workspace_id,
+            interaction=interaction,
+            direction=Message.Direction.INTERNAL,
+            author_type=Message.AuthorType.SELLER,
+            author=actor,
+            text=text,
+            delivery_status=Message.DeliveryStatus.RECEIVED,
+            occurred_at=now,
+        )
+        # Touch the row so list fingerprints notice the change.
+        Interaction.objects.filter(pk=interaction.pk).update(updated_at=now)
+        _event(
+            interaction,
+            kind=InteractionEvent.Kind.NOTE_ADDED,
+            actor=actor,
+            payload={"message_id": note.pk},
+        )
+    return note
+
+
+def mark_read(interaction: Interaction, *, actor: User) -> Interaction:
+    """Clear the unread counter when a member opens the interaction.
+
+    Writes an UPDATED event with `{"read": n}` only when something was unread, so opening an
+    already-read item costs one cheap query and no write.
+    """
+    if interaction.unread_count == 0:
+        return interaction
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        unread = locked.unread_count
+        if unread == 0:
+            return locked
+        locked.unread_count = 0
+        locked.save(update_fields=["unread_count", "updated_at"])
+        _event(locked, kind=InteractionEvent.Kind.UPDATED, actor=actor, payload={"read": unread})
+    interaction.unread_count = 0
+    return interaction
+
+
+def close_interactions(interactions: Iterable[Interaction], *, actor: User) -> int:
+    """Close each interaction via `change_status`; returns how many changed."""
+    closed = 0
+    for interaction in interactions:
+        if interaction.status == Interaction.Status.CLOSED:
+            continue
+        change_status(interaction, status=Interaction.Status.CLOSED, actor=actor)
+        closed += 1
+    return closed
