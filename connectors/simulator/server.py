@@ -133,6 +133,12 @@ class Simulator:
                         account.limits_enabled = bool(body["limits"])  # type: ignore[attr-defined]
                         account.buckets.clear()  # type: ignore[attr-defined]
                     account.faults.clear()
+                    configure = getattr(account, "configure", None)
+                    if configure is not None:
+                        try:
+                            configure(body)
+                        except (TypeError, ValueError) as error:
+                            raise ControlError(400, str(error)) from error
                 return json_response(200, {"account_id": account.account_id})
         raise ControlError(
             404, f"unknown control endpoint {method} /{CONTROL_PREFIX}{request.path}"
