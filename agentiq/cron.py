@@ -3,5 +3,18 @@
 from rq import cron
 
 from inbox.jobs import clear_expired_sessions_job
+from intelligence.jobs import (
+    SWEEP_TIMEOUT,
+    analyze_pending_job,
+    close_idle_chats_job,
+    escalate_sla_job,
+)
 
 cron.register(clear_expired_sessions_job, queue_name="default", cron="17 3 * * *", job_timeout=300)
+
+# Intelligence: AI sweep, SLA escalation, idle chats.
+cron.register(analyze_pending_job, queue_name="ai", interval=120, job_timeout=SWEEP_TIMEOUT)
+cron.register(escalate_sla_job, queue_name="default", interval=300, job_timeout=SWEEP_TIMEOUT)
+cron.register(
+    close_idle_chats_job, queue_name="default", cron="41 4 * * *", job_timeout=SWEEP_TIMEOUT
+)
