@@ -34,3 +34,25 @@ class OwnerRoleRequired(DomainError):
 class AlreadyMember(DomainError):
     code = "already_member"
     message = _("This person is already a member of the workspace.")
+
+
+class ReplyLengthInvalid(DomainError):
+    code = "reply_length"
+    message = _("The reply must be from %(min)s to %(max)s characters long; it has %(length)s.")
+
+
+class AlreadyAnswered(DomainError):
+    code = "already_answered"
+    message = _(
+        "This item already has an answer. Edit the published answer instead of sending a second one."
+    )
+
+
+class AnswerNotEditable(DomainError):
+    code = "answer_not_editable"
+    message = _("The published answer can no longer be edited on the marketplace.")
+
+
+class ReplyWindowClosed(DomainError):
+    code = "reply_window_closed"
+    message = _("The marketplace no longer accepts answers to this item.")

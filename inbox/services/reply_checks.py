@@ -1,0 +1,77 @@
+"""The checks every outgoing reply passes before it is queued (one entry point).
+
+`check_outgoing_reply` is the hook: the guardrails (stop-words, promises, personal data …) are
+added here by the intelligence app, so manual replies, AI drafts and auto-replies all pass the
+same gate. It raises a `DomainError` whose message the seller sees.
+"""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from connectors.registry import client_for
+from inbox.exceptions import (
+    AlreadyAnswered,
+    AnswerNotEditable,
+    ReplyLengthInvalid,
+    ReplyWindowClosed,
+)
+from inbox.models import Channel, Interaction, Message
+from intelligence.exceptions import ReplyBlockedByGuardrail
+from intelligence.guardrails import Verdict
+from intelligence.services import check_outgoing_guardrails
+
+# Outbound messages that count as "an answer is on its way" for reviews and questions.
+PENDING_OR_PUBLISHED = (
+    Message.DeliveryStatus.QUEUED,
+    Message.DeliveryStatus.SCHEDULED,
+    Message.DeliveryStatus.SENDING,
+    Message.DeliveryStatus.SENT,
+    Message.DeliveryStatus.CONFIRMED,
+)
+
+
+def check_outgoing_reply(
+    interaction: Interaction, text: str, *, is_edit: bool = False, now: datetime | None = None
+) -> Verdict:
+    """Raise a DomainError if `text` may not be sent as a reply to `interaction`.
+
+    Returns the guardrail verdict (`ok` or `warn` with its findings) for the caller to record.
+    """
+    now = now or timezone.now()
+    minimum, maximum = client_for(interaction.account).text_limits(interaction.channel)
+    length = len(text.strip())
+    if not minimum <= length <= maximum:
+        raise ReplyLengthInvalid(min=minimum, max=maximum, length=length)
+    # Guardrails (intelligence app): `block` stops every reply — human, AI draft or auto-reply;
+    # `warn` (including a near-copy of a recent reply) passes and is returned for the caller
+    # to record with the queued message.
+    verdict = check_outgoing_guardrails(interaction, text)
+    if verdict.is_blocked:
+        raise ReplyBlockedByGuardrail(verdict.findings)
+    if interaction.reply_window_ends_at is not None and interaction.reply_window_ends_at < now:
+        raise ReplyWindowClosed
+    if interaction.channel == Channel.CHAT:
+        return verdict  # a chat takes any number of messages
+    if is_edit:
+        if not interaction.is_answered or interaction.answer_edits_left < 1:
+            raise AnswerNotEditable
+        if (
+            interaction.answer_editable_until is not None
+            and interaction.answer_editable_until < now
+        ):
+            raise AnswerNotEditable
+        return verdict
+    has_answer = (
+        interaction.is_answered
+        or Message.objects.for_workspace(interaction.workspace)
+        .filter(
+            interaction=interaction,
+            direction=Message.Direction.OUTBOUND,
+            delivery_status__in=PENDING_OR_PUBLISHED,
+        )
+        .exists()
+    )
+    if has_answer:
+        raise AlreadyAnswered
+    return verdict
