@@ -42,6 +42,7 @@ from connectors.exceptions import (
     MalformedResponse,
     MarketplaceError,
     PublishRejected,
+    RateLimited,
     TransientMarketplaceError,
 )
 from connectors.types import (
@@ -553,7 +554,16 @@ class WBClient:
         events, broken = parsing.parse_each(
             raws, parsing.parse_event, channel="chat", id_keys=("eventID", "chatID")
         )
-        directory = self._chat_directory() if events else {}
+        directory: dict[str, Mapping[str, Any]] = {}
+        if events:
+            try:
+                directory = self._chat_directory()
+            except RateLimited:
+                # The chat list only adds metadata (events carry the buyer and the product);
+                # with a Base token's 1 request/hour, insisting on it would stall the feed.
+                logger.info(
+                    "wb chat list skipped: budget exhausted", extra={"account_id": self.account.pk}
+                )
         items = parsing.build_chats(events, directory)
         # A cursor that does not move would return this batch forever: end the run.
         done = valid_next == cursor

@@ -287,6 +287,21 @@ def test_next_chat_run_reads_only_new_messages(
     assert chat.extra["reply_sign"] != ""
 
 
+def test_chat_page_with_a_base_token_does_not_wait_an_hour_for_the_chat_list(
+    simulator: SimulatorFixture, workspace: Workspace
+) -> None:
+    account, sim_id = _connect(simulator, workspace, reviews=0, chats=2, token_type="base")
+    client = WBClient(account)
+
+    page = client.fetch_page("chat", {})
+
+    assert _ids([page]) == set(simulator.truth(sim_id)["chats"]["ids"])
+    assert all(item.customer_name for item in page.items)
+    assert simulator.account_stats(sim_id)["requests_by_path"] == {
+        "buyer-chat-api.wildberries.ru/api/v1/seller/events": 1
+    }
+
+
 def test_publish_to_chat_sends_a_message_that_comes_back_as_a_seller_event(
     simulator: SimulatorFixture, workspace: Workspace
 ) -> None:
