@@ -1,0 +1,229 @@
+from datetime import timedelta
+
+import django_rq
+import pytest
+from django.utils import timezone
+from rq import SimpleWorker
+
+from connectors.exceptions import TransientMarketplaceError
+from connectors.registry import client_for
+from connectors.sync import sync_account
+from inbox.exceptions import AlreadyAnswered, ReplyLengthInvalid
+from inbox.models import Interaction, InteractionEvent, Message
+from inbox.services.replies import publish_message, queue_reply, recover_stuck_messages
+from tests.connectors.conftest import simulator  # noqa: F401 - the fixture
+from tests.factories import make_account
+
+REPLY = "Спасибо за отзыв! Рады, что футболка вам понравилась."
+
+
+@pytest.fixture
+def synced(simulator, workspace):  # noqa: F811
+    handle = simulator.create_wb_account(reviews=6, questions=3, chats=2, limits=False)
+    account = make_account(
+        workspace=workspace, credentials={"token": handle.token}, base_url=simulator.url
+    )
+    sync_account(account.pk)
+    return account, handle.account_id
+
+
+def unanswered_review(account) -> Interaction:
+    return (
+        Interaction.objects.filter(account=account, channel="review", is_answered=False)
+        .order_by("id")
+        .first()
+    )
+
+
+def run_outbox() -> None:
+    queue = django_rq.get_queue("outbox")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def test_queue_reply_is_published_once_by_the_outbox_worker(
+    simulator,  # noqa: F811
+    synced,
+    owner,
+    django_capture_on_commit_callbacks,
+):
+    account, sim_id = synced
+    interaction = unanswered_review(account)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue_reply(interaction, text=REPLY, actor=owner)
+    run_outbox()
+
+    message.refresh_from_db()
+    interaction.refresh_from_db()
+    assert message.delivery_status == Message.DeliveryStatus.CONFIRMED
+    assert (message.attempts, message.external_id) == (1, "answer")
+    assert interaction.is_answered is True
+    assert interaction.answer_edits_left == 1
+    assert interaction.answer_editable_until == message.sent_at + timedelta(days=60)
+    assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
+    assert list(
+        InteractionEvent.objects.filter(interaction=interaction)
+        .exclude(kind="received")
+        .order_by("id")
+        .values_list("kind", flat=True)
+    ) == ["reply_queued", "reply_sent", "reply_confirmed"]
+
+
+def test_publish_message_after_a_crash_between_send_and_commit_does_not_resend(
+    simulator,  # noqa: F811
+    synced,
+    owner,
+):
+    account, sim_id = synced
+    interaction = unanswered_review(account)
+    message = queue_reply(interaction, text=REPLY, actor=owner)
+    # The previous worker sent the answer and died before recording it.
+    Message.objects.filter(pk=message.pk).update(delivery_status="sending", attempts=1)
+    client_for(account).publish(
+        "review", interaction.external_id, REPLY, idempotency_key=message.idempotency_key
+    )
+    Message.objects.filter(pk=message.pk).update(
+        delivery_status="sending", updated_at=timezone.now() - timedelta(hours=1)
+    )
+
+    recovered = recover_stuck_messages()
+
+    message.refresh_from_db()
+    assert recovered == 1
+    assert message.delivery_status == Message.DeliveryStatus.CONFIRMED
+    assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
+
+
+def test_publish_message_sees_an_answer_already_sent_and_does_not_resend(
+    simulator,  # noqa: F811
+    synced,
+    owner,
+):
+    account, sim_id = synced
+    interaction = unanswered_review(account)
+    message = queue_reply(interaction, text=REPLY, actor=owner)
+    client_for(account).publish(
+        "review", interaction.external_id, REPLY, idempotency_key=message.idempotency_key
+    )
+
+    publish_message(message.pk)
+
+    message.refresh_from_db()
+    assert message.delivery_status == Message.DeliveryStatus.CONFIRMED
+    assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
+
+
+def test_publish_message_twice_posts_once(simulator, synced, owner):  # noqa: F811
+    account, sim_id = synced
+    interaction = unanswered_review(account)
+    message = queue_reply(interaction, text=REPLY, actor=owner)
+
+    publish_message(message.pk)
+    publish_message(message.pk)
+
+    assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
+
+
+def test_publish_message_returns_to_queued_on_a_transient_error(simulator, synced, owner):  # noqa: F811
+    account, sim_id = synced
+    interaction = unanswered_review(account)
+    message = queue_reply(interaction, text=REPLY, actor=owner)
+    simulator.add_fault(sim_id, "500", count=3, path_contains="/api/v1/feedback")
+
+    with pytest.raises(TransientMarketplaceError):
+        publish_message(message.pk)
+    message.refresh_from_db()
+    status_after_failure = message.delivery_status
+    publish_message(message.pk)
+
+    message.refresh_from_db()
+    assert status_after_failure == Message.DeliveryStatus.QUEUED
+    assert (message.delivery_status, message.attempts) == ("confirmed", 2)
+    assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
+
+
+def test_publish_message_fails_when_the_marketplace_does_not_show_the_answer(
+    synced,
+    owner,
+):
+    account, _sim_id = synced
+    interaction = unanswered_review(account)
+    message = queue_reply(interaction, text=REPLY, actor=owner)
+    # An id the marketplace does not know: WB accepts the POST (204) but never shows it.
+    Interaction.objects.filter(pk=interaction.pk).update(external_id="unknown-review-id")
+
+    publish_message(message.pk)
+
+    message.refresh_from_db()
+    assert message.delivery_status == Message.DeliveryStatus.FAILED
+    assert message.failure_reason != ""
+    assert InteractionEvent.objects.filter(interaction=interaction, kind="reply_failed").exists()
+
+
+def test_queue_reply_refuses_a_second_answer(synced, owner):
+    account, _sim_id = synced
+    interaction = unanswered_review(account)
+    queue_reply(interaction, text=REPLY, actor=owner)
+
+    with pytest.raises(AlreadyAnswered):
+        queue_reply(interaction, text="Ещё раз спасибо!", actor=owner)
+
+
+def test_queue_reply_refuses_a_too_long_text(synced, owner):
+    account, _sim_id = synced
+    interaction = unanswered_review(account)
+
+    with pytest.raises(ReplyLengthInvalid) as error:
+        queue_reply(interaction, text="Спасибо! " * 700, actor=owner)
+
+    assert error.value.params["max"] == 5000
+
+
+def test_queue_reply_edit_uses_the_one_wb_edit(simulator, synced, owner):  # noqa: F811
+    account, _sim_id = synced
+    interaction = unanswered_review(account)
+    publish_message(queue_reply(interaction, text=REPLY, actor=owner).pk)
+    interaction.refresh_from_db()
+
+    edit = queue_reply(
+        interaction, text="Спасибо за отзыв! Ждём вас снова.", actor=owner, is_edit=True
+    )
+    publish_message(edit.pk)
+
+    edit.refresh_from_db()
+    interaction.refresh_from_db()
+    assert edit.delivery_status == Message.DeliveryStatus.CONFIRMED
+    assert interaction.answer_edits_left == 0
+
+
+def test_queue_reply_on_a_sandbox_account_is_a_dry_run(
+    simulator,  # noqa: F811
+    synced,
+    owner,
+    django_capture_on_commit_callbacks,
+):
+    account, sim_id = synced
+    account.sandbox_mode = True
+    account.save(update_fields=["sandbox_mode"])
+    interaction = unanswered_review(account)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue_reply(interaction, text=REPLY, actor=owner)
+    run_outbox()
+
+    message.refresh_from_db()
+    assert message.delivery_status == Message.DeliveryStatus.DRY_RUN
+    assert django_rq.get_queue("outbox").count == 0
+    assert simulator.account_stats(sim_id)["answers_received"] == {}
+
+
+def test_chat_reply_is_sent_and_appended(simulator, synced, owner):  # noqa: F811
+    account, sim_id = synced
+    chat = Interaction.objects.filter(account=account, channel="chat").order_by("id").first()
+
+    message = publish_message(
+        queue_reply(chat, text="Здравствуйте! Заказ уже в пути.", actor=owner).pk
+    )
+
+    assert message.delivery_status in {"sent", "confirmed"}
+    assert sum(simulator.account_stats(sim_id)["answers_received"].values()) == 1
