@@ -15,6 +15,14 @@ class SimAccountHandle:
     created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SimOzonAccountHandle:
+    account_id: str
+    client_id: str
+    api_key: str
+    created: bool
+
+
 class SimulatorClient:
     """Talks to ``{url}/_simulator/…``; ``url`` is the simulator's base URL."""
 
@@ -42,6 +50,19 @@ class SimulatorClient:
         """Options as in POST /_simulator/accounts (``token``, ``seed``, ``reviews``, ``limits``…)."""
         result = self._call("POST", "/accounts", {"marketplace": "wb", **options})
         return SimAccountHandle(result["account_id"], result["token"], result["created"])
+
+    def create_ozon_account(self, **options: Any) -> SimOzonAccountHandle:
+        """Options as in POST /_simulator/accounts (``client_id``, ``api_key``, ``seed``,
+        ``reviews``, ``questions``, ``chats``, ``products``, ``limits``, ``subscription``,
+        ``roles``, ``key_valid_days``, ``moderation_seconds``…)."""
+        result = self._call("POST", "/accounts", {"marketplace": "ozon", **options})
+        return SimOzonAccountHandle(
+            result["account_id"], result["client_id"], result["api_key"], result["created"]
+        )
+
+    def configure_ozon(self, account_id: str, **settings: Any) -> None:
+        """Change a live Ozon account: ``subscription``, ``roles``, ``key_expires_in_days``."""
+        self._call("POST", f"/accounts/{account_id}/settings", settings)
 
     def create_account(self, **options: Any) -> dict[str, Any]:
         return self._call("POST", "/accounts", options)

@@ -624,11 +624,25 @@ class OzonApi:
         offset = _int64(body.get("offset", 0) or 0, "offset")
         if offset < 0:
             raise BadRequest("invalid request payload: offset must be non-negative")
-        review_id = _str(body, "review_id", required=True)
-        if review_id not in ozon.reviews_by_id:
-            return rpc_error(404, 5, "review not found")
+        # The swagger's oneOf: either `review_id`, or `filter.sku` (all reviews of one SKU).
+        review_id = _str(body, "review_id")
+        flt = _dict(body, "filter")
+        if review_id:
+            if review_id not in ozon.reviews_by_id:
+                return rpc_error(404, 5, "review not found")
+            review_ids = [review_id]
+        elif flt.get("sku") is not None:
+            sku = _int64(flt["sku"], "filter.sku")
+            review_ids = [r.item_id for r in ozon.reviews if r.nm_id == sku]
+        else:
+            raise BadRequest("invalid request payload: review_id or filter.sku is required")
         descending = _sort_desc(body, default_desc=False)
-        comments = [c for c in ozon.comments_by_review.get(review_id, []) if not c.is_deleted]
+        comments = [
+            c
+            for rid in review_ids
+            for c in ozon.comments_by_review.get(rid, [])
+            if not c.is_deleted
+        ]
         comments.sort(key=lambda c: c.published_us, reverse=descending)
         page = comments[offset : offset + limit]
         now = now_us()
@@ -1276,7 +1290,12 @@ def product_attributes(product: OzonProduct) -> dict[str, Any]:
         "barcodes": [size[3] for size in base.sizes],
         "description_category_id": info["description_category_id"],
         "type_id": info["type_id"],
-        "images": info["images"],
+        # The swagger's items are objects (`GetProductAttributesResponseImage`), although the
+        # description says "links"; the official schema wins over ozon-products.md.
+        "images": [
+            {"default": index == 0, "file_name": url, "index": index}
+            for index, url in enumerate(info["images"])
+        ],
         "primary_image": info["primary_image"][0],
         "color_image": "",
         "pdf_list": [],
