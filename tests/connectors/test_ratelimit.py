@@ -15,7 +15,7 @@ def test_acquire_takes_the_burst_at_once_then_paces_at_the_rate() -> None:
     ratelimit.acquire("acc-1", "feedbacks", 4.0, 3, max_wait=5)
     finished = time.monotonic()
 
-    assert burst_done - started < 0.1
+    assert burst_done - started < 0.5
     assert finished - burst_done >= 0.2
 
 
@@ -48,7 +48,7 @@ def test_block_makes_the_bucket_wait_then_lets_one_request_through() -> None:
     time.sleep(0.55)
     wait_after_block = ratelimit.try_acquire("acc-1", "chat", 1.0, 10)
 
-    assert 0.3 < wait_during_block <= 0.5
+    assert 0.2 < wait_during_block <= 0.5
     assert wait_after_block == 0.0
 
 
@@ -85,9 +85,9 @@ def test_processes_sharing_a_bucket_never_exceed_its_rate() -> None:
     assert [process.exitcode for process in processes] == [0] * workers
     assert len(stamps) == workers * per_worker
     # Token bucket guarantee: any n consecutive grants span at least (n - burst) / rate seconds
-    # (a few ms of slack for the time between the grant and the stamp in another process).
+    # (slack for the scheduling delay between a grant and its stamp in another process).
     for first in range(len(stamps)):
         for last in range(first + burst, len(stamps)):
             granted = last - first + 1
-            assert stamps[last] - stamps[first] >= (granted - burst) / rate - 0.02
-    assert stamps[-1] - stamps[0] >= (workers * per_worker - burst) / rate - 0.02
+            assert stamps[last] - stamps[first] >= (granted - burst) / rate - 0.1
+    assert stamps[-1] - stamps[0] >= (workers * per_worker - burst) / rate - 0.1
