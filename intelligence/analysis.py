@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from intelligence.rules import replies
-from intelligence.rules.matcher import keys_of, score
+from intelligence.rules.matcher import TAIL, keys_of, score
 from intelligence.rules.morph import fold, lemma, words
 
 ENGINE = "rules"
@@ -311,15 +311,39 @@ def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Inte
         return Intent.PRODUCT_QUESTION, strength
     if channel == Channel.QUESTION and strength < 3.0:
         return Intent.PRODUCT_QUESTION, strength
-    if sentiment == Sentiment.POSITIVE:
-        if strength >= 2.0 and (scores.get("neg", 0.0) >= 1.0 or scores.get("contrast", 0.0)):
-            return complaint, strength
-        return _positive_intent(scores), 0.0
+    if sentiment == Sentiment.POSITIVE or _caveat(scores):
+        if _caveat(scores):
+            # "Tasty, but runny": the clause after the contrast names the shortcoming.
+            tail, tail_strength = _best(_tail(scores), _COMPLAINTS)
+            if tail_strength >= 1.0:
+                return tail, max(tail_strength, 1.0)
+            if strength >= 1.0:
+                return complaint, strength
+            return Intent.OTHER, 1.0
+        if sentiment == Sentiment.POSITIVE:
+            if strength >= 2.0 and (scores.get("neg", 0.0) >= 1.0 or scores.get("contrast", 0.0)):
+                return complaint, strength
+            return _positive_intent(scores), 0.0
     if strength >= 1.0:
         return complaint, strength
     if sentiment == Sentiment.NEUTRAL and scores.get("pos", 0.0) >= 2.0:
         return _positive_intent(scores), 0.0
     return Intent.OTHER, strength
+
+
+def _tail(scores: Mapping[str, float]) -> dict[str, float]:
+    return {key[len(TAIL) :]: value for key, value in scores.items() if key.startswith(TAIL)}
+
+
+def _tail_neg(scores: Mapping[str, float]) -> float:
+    return scores.get(TAIL + "neg", 0.0) + 0.7 * scores.get(TAIL + "negation", 0.0)
+
+
+def _caveat(scores: Mapping[str, float]) -> bool:
+    """Praise followed by a contrast marker and a stated shortcoming."""
+    return (
+        scores.get("pos", 0.0) - scores.get(TAIL + "pos", 0.0) >= 1.0 and _tail_neg(scores) >= 0.5
+    )
 
 
 def _positive_intent(scores: Mapping[str, float]) -> Intent:

@@ -20,6 +20,7 @@ Weights = tuple[tuple[str, float], ...]
 _TOKEN_RE = re.compile(r"[а-яa-z0-9]+(?:-[а-яa-z]+)*|[.!?;:()\n]")
 BOUNDARY = "|"
 NEGATED = "!"
+TAIL = "tail:"
 
 
 def _build_index() -> tuple[
@@ -98,12 +99,17 @@ def score(keys: list[str]) -> dict[str, float]:
     # complaints there weigh more and praise less.
     scale = _PLAIN
     for i, atoms in enumerate(atom_rows):
+        shifted = scale is _SHIFTED
+        before = totals.get("pos", 0.0) if shifted else 0.0
         for atom in atoms:
             for weights in _UNIGRAMS.get(atom, ()):
                 scale = _add(totals, weights, scale)
             for rest, weights in _NGRAMS.get(atom, ()):
                 if _follows(atom_rows, size, i, rest):
                     scale = _add(totals, weights, scale)
+        if shifted and keys[i].startswith(NEGATED) and totals.get("pos", 0.0) == before:
+            # "…, но не разглаживает": a negated word after the contrast is a shortcoming.
+            totals["tail:negation"] += 1.0
     return totals
 
 
@@ -112,10 +118,14 @@ _SHIFTED: dict[str, float] = {"neg": 1.4, "pos": 0.75}
 
 
 def _add(totals: dict[str, float], weights: Weights, scale: dict[str, float]) -> dict[str, float]:
+    shifted = scale is _SHIFTED
     for label, weight in weights:
         if label == "shift":
             scale = _SHIFTED
         totals[label] += weight * scale.get(label, 1.0)
+        if shifted:
+            # What follows the contrast marker, kept apart: the reason for a lost star.
+            totals[TAIL + label] += weight
     return scale
 
 
