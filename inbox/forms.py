@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from inbox.models import (
     AutoReplyRule,
     Channel,
+    Intent,
+    Interaction,
     Lead,
     Marketplace,
     Membership,
@@ -325,3 +327,207 @@ class MemberInviteForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+# --- The unified inbox -------------------------------------------------------------------------
+
+
+def _with_any(label: Any, choices: Any) -> list[tuple[str, Any]]:
+    return [("", label), *choices]
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox filters, read from the query string. Choices come from the caller, already
+    loaded, so validating any number of saved views costs no queries. Invalid values are
+    ignored (a stale bookmark still opens)."""
+
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    marketplace = forms.ChoiceField(label=_("Marketplace"), required=False)
+    account = forms.TypedChoiceField(label=_("Account"), coerce=int, required=False, empty_value=None)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
+    rating = forms.TypedChoiceField(label=_("Rating"), coerce=int, required=False, empty_value=None)
+    sentiment = forms.ChoiceField(label=_("Sentiment"), required=False)
+    intent = forms.ChoiceField(label=_("Topic"), required=False)
+    product = forms.TypedChoiceField(label=_("Product"), coerce=int, required=False, empty_value=None)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    needs_response = forms.BooleanField(label=_("Needs a response"), required=False)
+    sla = forms.ChoiceField(
+        label=_("SLA"),
+        required=False,
+        choices=[("", _("Any deadline")), ("overdue", _("Overdue")), ("at_risk", _("At risk"))],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("newest", _("Newest first")),
+            ("sla", _("By SLA deadline")),
+            ("rating", _("Lowest rating first")),
+        ],
+    )
+
+    FILTER_FIELDS = (
+        "q", "marketplace", "account", "channel", "status", "priority", "rating",
+        "sentiment", "intent", "product", "assignee", "needs_response", "sla", "sort",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        accounts: Any = (),
+        products: Any = (),
+        members: Any = (),
+    ) -> None:
+        super().__init__(data)
+        fields = self.fields
+        fields["marketplace"].choices = _with_any(_("All marketplaces"), Marketplace.choices)  # type: ignore[attr-defined]
+        fields["account"].choices = _with_any(_("All accounts"), [(a.pk, a.name) for a in accounts])  # type: ignore[attr-defined]
+        fields["channel"].choices = _with_any(_("All channels"), Channel.choices)  # type: ignore[attr-defined]
+        fields["status"].choices = [  # type: ignore[attr-defined]
+            ("", _("Not closed")),
+            ("all", _("Any status")),
+            *Interaction.Status.choices,
+        ]
+        fields["priority"].choices = _with_any(_("Any priority"), Priority.choices)  # type: ignore[attr-defined]
+        fields["rating"].choices = _with_any(  # type: ignore[attr-defined]
+            _("Any rating"), [(n, "★" * n) for n in range(5, 0, -1)]
+        )
+        fields["sentiment"].choices = _with_any(_("Any sentiment"), Sentiment.choices)  # type: ignore[attr-defined]
+        fields["intent"].choices = _with_any(_("Any topic"), Intent.choices)  # type: ignore[attr-defined]
+        fields["product"].choices = _with_any(  # type: ignore[attr-defined]
+            _("All products"), [(p.pk, str(p)[:80]) for p in products]
+        )
+        fields["assignee"].choices = [  # type: ignore[attr-defined]
+            ("", _("Anyone")),
+            ("me", _("Me")),
+            ("none", _("Unassigned")),
+            *[(str(m.user_id), m.user.get_full_name()) for m in members],
+        ]
+
+    def filters(self) -> dict[str, Any]:
+        """The cleaned filters, with any invalid field reset to "no filter"."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        result: dict[str, Any] = {}
+        for name in self.FILTER_FIELDS:
+            if name in self.errors or name not in cleaned:
+                result[name] = None if name in ("account", "rating", "product") else ""
+                if name == "needs_response":
+                    result[name] = False
+            else:
+                result[name] = cleaned[name]
+        result["sort"] = result["sort"] or "newest"
+        return result
+
+
+class IdListField(forms.Field):
+    """Many `name=<id>` values (checkboxes) as a list of positive ints."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            ids = [int(v) for v in value]
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError(_("Invalid selection.")) from error
+        return [i for i in ids if i > 0]
+
+
+class InboxCursorForm(forms.Form):
+    cursor = forms.CharField(required=False, max_length=100)
+    fingerprint = forms.CharField(required=False, max_length=100)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Reply"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    is_edit = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class GuardrailCheckForm(forms.Form):
+    text = forms.CharField(required=False, max_length=5000, strip=False)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Private note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class StatusForm(forms.Form):
+    SNOOZE_CHOICES = [
+        (1, _("1 hour")),
+        (4, _("4 hours")),
+        (24, _("Tomorrow")),
+        (72, _("3 days")),
+    ]
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            (s, label) for s, label in Interaction.Status.choices if s != Interaction.Status.NEW
+        ],
+    )
+    snooze_hours = forms.TypedChoiceField(
+        label=_("Snooze for"), coerce=int, choices=SNOOZE_CHOICES, required=False, empty_value=None
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("status") == Interaction.Status.SNOOZED and not cleaned.get("snooze_hours"):
+            self.add_error("snooze_hours", _("Choose how long to snooze."))
+        return cleaned
+
+
+class AssignForm(forms.Form):
+    assignee = forms.TypedChoiceField(
+        label=_("Assignee"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, data: Any = None, *, members: Any = (), **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
+            ("", _("Unassigned")),
+            *[(m.user_id, m.user.get_full_name()) for m in members],
+        ]
+
+
+class TemplateInsertForm(forms.Form):
+    template = forms.TypedChoiceField(label=_("Template"), coerce=int)
+    text = forms.CharField(required=False, max_length=5000, strip=False, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any = None, *, templates: Any = (), **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["template"].choices = [(t.pk, t.name) for t in templates]  # type: ignore[attr-defined]
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [("publish", _("Approve and publish drafts")), ("close", _("Close"))]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    scope = forms.ChoiceField(
+        choices=[("selected", _("Selected")), ("all", _("Everything matching the filter"))],
+        initial="selected",
+    )
+    ids = IdListField(required=False)
+    filter = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("scope") == "selected" and not cleaned.get("ids"):
+            raise forms.ValidationError(_("Select at least one item."))
+        return cleaned
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("View name"), max_length=100)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    is_shared = forms.BooleanField(label=_("Share with the team"), required=False)
+
+
+class PresenceForm(forms.Form):
+    typing = forms.BooleanField(required=False)

@@ -1,12 +1,41 @@
 from django.urls import path
 
 from inbox.views import accounts, public, settings
+from inbox.views import inbox as inbox_views
 
 app_name = "inbox"
 
 urlpatterns = [
     path("", public.home, name="home"),
     path("workspace/switch/", public.workspace_switch, name="workspace-switch"),
+    # --- The unified inbox ---
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/bulk/", inbox_views.inbox_bulk, name="inbox-bulk"),
+    path("inbox/bulk/progress/", inbox_views.inbox_bulk_progress, name="inbox-bulk-progress"),
+    path("inbox/views/", inbox_views.saved_views, name="saved-views"),
+    path(
+        "inbox/views/<int:view_id>/delete/",
+        inbox_views.saved_view_delete,
+        name="saved-view-delete",
+    ),
+    path("inbox/<int:pk>/", inbox_views.interaction_detail, name="interaction-detail"),
+    path("inbox/<int:pk>/read/", inbox_views.interaction_read, name="interaction-read"),
+    path("inbox/<int:pk>/check/", inbox_views.interaction_check, name="interaction-check"),
+    path("inbox/<int:pk>/reply/", inbox_views.interaction_reply, name="interaction-reply"),
+    path(
+        "inbox/<int:pk>/messages/<int:message_id>/",
+        inbox_views.interaction_delivery,
+        name="interaction-delivery",
+    ),
+    path("inbox/<int:pk>/notes/", inbox_views.interaction_note, name="interaction-note"),
+    path("inbox/<int:pk>/status/", inbox_views.interaction_status, name="interaction-status"),
+    path("inbox/<int:pk>/assign/", inbox_views.interaction_assign, name="interaction-assign"),
+    path(
+        "inbox/<int:pk>/template/", inbox_views.interaction_template, name="interaction-template"
+    ),
+    path(
+        "inbox/<int:pk>/presence/", inbox_views.interaction_presence, name="interaction-presence"
+    ),
     # --- Settings: accounts, SLA, templates, auto-replies, stop-words, team, LLM usage ---
     path("settings/", settings.settings_index, name="settings-index"),
     path("settings/accounts/", accounts.account_list, name="account-list"),

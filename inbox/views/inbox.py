@@ -1,0 +1,637 @@
+"""The unified inbox: list, conversation, context, bulk triage, saved views, presence."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseNotModified, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from agentiq.errors import DomainError
+from agentiq.redis import get_redis
+from inbox import selectors
+from inbox.forms import (
+    AssignForm,
+    BulkActionForm,
+    GuardrailCheckForm,
+    InboxCursorForm,
+    InboxFilterForm,
+    NoteForm,
+    PresenceForm,
+    ReplyForm,
+    SavedViewForm,
+    StatusForm,
+    TemplateInsertForm,
+)
+from inbox.models import Interaction, Membership, Message, ReplyTemplate
+from inbox.services import bulk as bulk_services
+from inbox.services import interactions as interaction_services
+from inbox.services import presence
+from inbox.services import saved_views as saved_view_services
+from inbox.services.replies import queue_reply
+from inbox.tenancy import WorkspaceRequest, workspace_required
+from intelligence.guardrails import Verdict
+from intelligence.services import check_outgoing_guardrails
+
+TEMPLATE = "inbox/inbox.html"
+# "Everything matching the filter" acts on at most this many items per click.
+BULK_LIMIT = 2000
+BULK_BATCH_TTL_SECONDS = 24 * 3600
+FINAL_DELIVERY = {"sent", "confirmed", "failed", "dry_run", "cancelled"}
+
+
+def _is_partial(request: WorkspaceRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _filter_form(
+    request: WorkspaceRequest, data: Any, choices: selectors.InboxChoices
+) -> InboxFilterForm:
+    return InboxFilterForm(
+        data, accounts=choices.accounts, products=choices.products, members=choices.members
+    )
+
+
+def _as_query(filters: dict[str, Any]) -> str:
+    """The filters as a query string (only what is set), for links, polls and saved views."""
+    pairs = []
+    for name in InboxFilterForm.FILTER_FIELDS:
+        value = filters.get(name)
+        if value in (None, "", False) or (name == "sort" and value == "newest"):
+            continue
+        pairs.append((name, "on" if value is True else str(value)))
+    return urlencode(pairs)
+
+
+def _list_context(
+    request: WorkspaceRequest, choices: selectors.InboxChoices, data: QueryDict
+) -> dict[str, Any]:
+    form = _filter_form(request, data, choices)
+    filters = form.filters()
+    now = timezone.now()
+    cursor_form = InboxCursorForm(data)
+    cursor_form.is_valid()
+    page = selectors.inbox_page(
+        request.workspace,
+        filters,
+        user=request.user,
+        now=now,
+        cursor=cursor_form.cleaned_data.get("cursor", ""),
+    )
+    views = list(selectors.visible_saved_views(request.workspace, user=request.user))
+    view_filters = {
+        view.pk: _filter_form(request, QueryDict(view.query), choices).filters() for view in views
+    }
+    counts = selectors.saved_view_counts(
+        request.workspace, view_filters, user=request.user, now=now
+    )
+    filter_query = _as_query(filters)
+    return {
+        "list_url": f"{reverse('inbox:inbox')}?{filter_query}"
+        if filter_query
+        else reverse("inbox:inbox"),
+        "filter_form": form,
+        "filters": filters,
+        "filter_query": filter_query,
+        "page": page,
+        "now": now,
+        "sla_soon": now + selectors.SLA_AT_RISK,
+        "saved_views": [(view, counts[view.pk]) for view in views],
+        "saved_view_form": SavedViewForm(initial={"query": filter_query}),
+        "bulk_form": BulkActionForm(initial={"filter": filter_query}),
+        "choices": choices,
+        "can_share_views": request.membership.has_role(Membership.Role.ADMIN),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@workspace_required
+def inbox(request: WorkspaceRequest) -> HttpResponse:
+    """The inbox page; with htmx, the list (or the next rows) only. A poll carrying the
+    fingerprint it last saw gets 204 ("nothing changed", htmx swaps nothing)."""
+    choices = selectors.inbox_choices(request.workspace)
+    if _is_partial(request):
+        seen = InboxCursorForm(request.GET)
+        seen.is_valid()
+        if seen.cleaned_data.get("fingerprint"):
+            filters = _filter_form(request, request.GET, choices).filters()
+            current = selectors.inbox_fingerprint(
+                request.workspace, filters, user=request.user, now=timezone.now()
+            )
+            if current == seen.cleaned_data["fingerprint"]:
+                return HttpResponse(status=204)
+    context = _list_context(request, choices, request.GET)
+    if request.GET.get("batch", "").isalnum():
+        context.update(_bulk_context(request, request.GET["batch"][:64]))
+    etag = f'"{context["page"].fingerprint}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified()
+    if _is_partial(request):
+        partial = (
+            "interaction-rows"
+            if (request.htmx.target or "").startswith("interaction-list-more")
+            else "interaction-list"
+        )
+        response = render(request, f"{TEMPLATE}#{partial}", context)
+    else:
+        response = render(request, TEMPLATE, context)
+    response["ETag"] = etag
+    return response
+
+
+# --- one interaction ---------------------------------------------------------------------------
+
+
+def _load(request: WorkspaceRequest, pk: int) -> Interaction:
+    return get_object_or_404(Interaction.objects.for_workspace(request.workspace), pk=pk)
+
+
+def _answer_state(interaction: Interaction, now: Any) -> dict[str, Any]:
+    can_edit = bool(
+        interaction.is_answered
+        and interaction.answer_edits_left > 0
+        and interaction.answer_editable_until
+        and interaction.answer_editable_until > now
+    )
+    is_chat = interaction.channel == "chat"
+    return {
+        "can_edit_answer": can_edit,
+        "can_reply": is_chat or not interaction.is_answered or can_edit,
+        "is_edit_mode": (not is_chat) and interaction.is_answered and can_edit,
+    }
+
+
+def _verdict(interaction: Interaction, text: str) -> Verdict | None:
+    """The same guardrail verdict `queue_reply` will apply (rules, stop-words, repetition)."""
+    if not text.strip():
+        return None
+    return check_outgoing_guardrails(interaction, text)
+
+
+def _composer_context(
+    interaction: Interaction,
+    *,
+    now: Any,
+    text: str | None = None,
+    reply_form: ReplyForm | None = None,
+    outbound: Message | None = None,
+    templates: list[ReplyTemplate] | None = None,
+    just_sent: bool = False,
+) -> dict[str, Any]:
+    state = _answer_state(interaction, now)
+    if text is None:
+        text = interaction.draft
+        if state["is_edit_mode"] and outbound is not None:
+            text = outbound.text
+    form = reply_form or ReplyForm(initial={"text": text, "is_edit": state["is_edit_mode"]})
+    return {
+        **state,
+        "interaction": interaction,
+        "reply_form": form,
+        "verdict": _verdict(interaction, text),
+        "outbound": outbound,
+        "templates": templates if templates is not None else [],
+        "template_form": TemplateInsertForm(templates=templates or []),
+        "just_sent": just_sent,
+        "final_delivery": FINAL_DELIVERY,
+    }
+
+
+def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict[str, Any]:
+    now = timezone.now()
+    choices = selectors.inbox_choices(request.workspace)
+    outbound = selectors.latest_outbound(interaction)
+    templates = selectors.reply_templates(request.workspace, channel=interaction.channel)
+    return {
+        **_composer_context(interaction, now=now, outbound=outbound, templates=templates),
+        "conversation": selectors.conversation_messages(interaction),
+        "timeline": selectors.interaction_timeline(interaction),
+        "journey": selectors.customer_journey(interaction),
+        "analysis": interaction.ai_analysis or {},
+        "note_form": NoteForm(),
+        "status_form": StatusForm(initial={"status": interaction.status}),
+        "assign_form": AssignForm(
+            initial={"assignee": interaction.assignee_id}, members=choices.members
+        ),
+        "viewers": presence.interaction_viewers(interaction, exclude=request.user),
+        "restore_draft": True,
+        "now": now,
+        "choices": choices,
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@workspace_required
+def interaction_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    interaction = selectors.interaction_for_page(request.workspace, pk)
+    context = _detail_context(request, interaction)
+    if _is_partial(request):
+        return render(request, f"{TEMPLATE}#interaction-detail", context)
+    context.update(_list_context(request, context["choices"], request.GET))
+    return render(request, TEMPLATE, context)
+
+
+def _back_to(interaction: Interaction) -> HttpResponse:
+    return redirect("inbox:interaction-detail", pk=interaction.pk)
+
+
+@require_POST
+@workspace_required
+def interaction_read(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    interaction = _load(request, pk)
+    if interaction.unread_count:
+        interaction_services.mark_read(interaction, actor=request.user)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        return trigger_client_event(response, "interaction-changed", {"pk": interaction.pk})
+    return _back_to(interaction)
+
+
+@require_POST
+@workspace_required
+def interaction_check(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Guardrail findings for the text being typed (debounced by htmx)."""
+    interaction = selectors.interaction_for_page(request.workspace, pk)
+    form = GuardrailCheckForm(request.POST)
+    text = form.cleaned_data["text"] if form.is_valid() else ""
+    context = {"verdict": _verdict(interaction, text), "interaction": interaction}
+    if _is_partial(request):
+        return render(request, f"{TEMPLATE}#guardrail-findings", context)
+    detail = _detail_context(request, interaction)
+    detail.update(
+        _composer_context(
+            interaction,
+            now=detail["now"],
+            text=text,
+            outbound=detail["outbound"],
+            templates=detail["templates"],
+        )
+    )
+    detail.update(_list_context(request, detail["choices"], QueryDict()))
+    return render(request, TEMPLATE, detail)
+
+
+@require_POST
+@workspace_required
+def interaction_reply(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Queue the reply (or an edit of the published answer) through the outbox."""
+    interaction = selectors.interaction_for_page(request.workspace, pk)
+    form = ReplyForm(request.POST)
+    outbound = None
+    if form.is_valid():
+        try:
+            outbound = queue_reply(
+                interaction,
+                text=form.cleaned_data["text"],
+                actor=request.user,
+                is_edit=form.cleaned_data["is_edit"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+    now = timezone.now()
+    sent = outbound is not None
+    if sent:
+        interaction = selectors.interaction_for_page(request.workspace, pk)
+    if not request.htmx:
+        if sent:
+            messages.success(request, _("The reply is queued for publishing."))
+            return _back_to(interaction)
+        for error in form.non_field_errors() + form.errors.get("text", []):
+            messages.error(request, error)
+        return _back_to(interaction)
+    templates = selectors.reply_templates(request.workspace, channel=interaction.channel)
+    context = _composer_context(
+        interaction,
+        now=now,
+        text=None if sent else request.POST.get("text", ""),
+        reply_form=None if sent else form,
+        outbound=outbound if sent else selectors.latest_outbound(interaction),
+        templates=templates,
+        just_sent=sent,
+    )
+    response = render(request, f"{TEMPLATE}#composer", context)
+    if sent:
+        trigger_client_event(response, "interaction-changed", {"pk": interaction.pk})
+    return response
+
+
+@require_GET
+@workspace_required
+def interaction_delivery(request: WorkspaceRequest, pk: int, message_id: int) -> HttpResponse:
+    """The delivery state of one outbound message; polled by htmx until it is final."""
+    interaction = _load(request, pk)
+    outbound = get_object_or_404(
+        Message.objects.for_workspace(request.workspace).filter(interaction=interaction),
+        pk=message_id,
+        direction=Message.Direction.OUTBOUND,
+    )
+    context = {"outbound": outbound, "interaction": interaction, "final_delivery": FINAL_DELIVERY}
+    if _is_partial(request):
+        return render(request, f"{TEMPLATE}#delivery-state", context)
+    return _back_to(interaction)
+
+
+@require_POST
+@workspace_required
+def interaction_note(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    interaction = _load(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            interaction_services.add_note(
+                interaction, text=form.cleaned_data["text"], actor=request.user
+            )
+        except DomainError as error:
+            form.add_error("text", str(error))
+        else:
+            messages.success(request, _("Note added."))
+    else:
+        messages.error(request, _("A note cannot be empty."))
+    return _refresh_detail(request, interaction)
+
+
+def _refresh_detail(request: WorkspaceRequest, interaction: Interaction) -> HttpResponse:
+    """After a change: htmx gets the refreshed detail (and the list hears about it)."""
+    if not request.htmx:
+        return _back_to(interaction)
+    interaction = selectors.interaction_for_page(request.workspace, interaction.pk)
+    response = render(
+        request, f"{TEMPLATE}#interaction-detail", _detail_context(request, interaction)
+    )
+    return trigger_client_event(response, "interaction-changed", {"pk": interaction.pk})
+
+
+@require_POST
+@workspace_required
+def interaction_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    interaction = _load(request, pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        hours = form.cleaned_data.get("snooze_hours")
+        try:
+            interaction_services.change_status(
+                interaction,
+                status=form.cleaned_data["status"],
+                actor=request.user,
+                snoozed_until=timezone.now() + timedelta(hours=hours) if hours else None,
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Status changed."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return _refresh_detail(request, interaction)
+
+
+@require_POST
+@workspace_required
+def interaction_assign(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    interaction = _load(request, pk)
+    members = selectors.inbox_choices(request.workspace).members
+    form = AssignForm(request.POST, members=members)
+    if form.is_valid():
+        assignee_id = form.cleaned_data["assignee"]
+        assignee = next((m.user for m in members if m.user_id == assignee_id), None)
+        interaction_services.assign_interaction(interaction, assignee=assignee, actor=request.user)
+        messages.success(request, _("Assignee changed."))
+    else:
+        messages.error(request, _("Choose a member of this workspace."))
+    return _refresh_detail(request, interaction)
+
+
+@require_GET
+@workspace_required
+def interaction_template(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """The composer with a template's text ({name}, {product} filled) added to what's typed."""
+    interaction = selectors.interaction_for_page(request.workspace, pk)
+    templates = selectors.reply_templates(request.workspace, channel=interaction.channel)
+    form = TemplateInsertForm(request.GET, templates=templates)
+    typed = request.GET.get("text", "")
+    text = typed
+    if form.is_valid():
+        template = next(t for t in templates if t.pk == form.cleaned_data["template"])
+        filled = template.text.replace("{name}", interaction.customer_name or "").replace(
+            "{product}", str(interaction.product) if interaction.product else ""
+        )
+        text = f"{typed.rstrip()}\n\n{filled}" if typed.strip() else filled
+    now = timezone.now()
+    context = _composer_context(
+        interaction,
+        now=now,
+        text=text,
+        reply_form=ReplyForm(
+            initial={"text": text, "is_edit": _answer_state(interaction, now)["is_edit_mode"]}
+        ),
+        outbound=selectors.latest_outbound(interaction),
+        templates=templates,
+    )
+    if _is_partial(request):
+        return render(request, f"{TEMPLATE}#composer", context)
+    detail = _detail_context(request, interaction)
+    detail.update(context)
+    detail.update(_list_context(request, detail["choices"], QueryDict()))
+    return render(request, TEMPLATE, detail)
+
+
+@require_POST
+@workspace_required
+def interaction_presence(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Heartbeat: "I have this open (and am typing)"; answers with who else is here."""
+    interaction = _load(request, pk)
+    form = PresenceForm(request.POST)
+    is_typing = form.is_valid() and form.cleaned_data["typing"]
+    presence.touch_presence(interaction, user=request.user, is_typing=is_typing)
+    context = {
+        "interaction": interaction,
+        "viewers": presence.interaction_viewers(interaction, exclude=request.user),
+    }
+    if _is_partial(request):
+        return render(request, f"{TEMPLATE}#presence", context)
+    return _back_to(interaction)
+
+
+# --- bulk triage -------------------------------------------------------------------------------
+
+
+def _batch_key(request: WorkspaceRequest, batch: str) -> str:
+    return f"inbox-bulk:{request.workspace.pk}:{batch}"
+
+
+def _bulk_context(request: WorkspaceRequest, batch: str) -> dict[str, Any]:
+    raw = get_redis().hgetall(_batch_key(request, batch))
+    if not raw:
+        return {"batch": None}
+    message_ids = [int(i) for i in raw[b"messages"].decode().split(",") if i]
+    account_ids = [int(i) for i in raw[b"accounts"].decode().split(",") if i]
+    states = selectors.delivery_summary(request.workspace, message_ids=message_ids)
+    done = sum(n for state, n in states.items() if state in FINAL_DELIVERY)
+    return {
+        "batch": batch,
+        "total": len(message_ids),
+        "done": done,
+        "failed": states.get("failed", 0),
+        "skipped": int(raw.get(b"skipped", b"0")),
+        "is_finished": done >= len(message_ids),
+        "backlog": selectors.outbox_backlog(request.workspace, account_ids=account_ids),
+    }
+
+
+@require_POST
+@workspace_required
+def inbox_bulk(request: WorkspaceRequest) -> HttpResponse:
+    """Approve-and-publish (or close) the selected items, or everything the filter matches."""
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        return _bulk_response(request, {"batch": None, "errors": form.non_field_errors()})
+    base = Interaction.objects.for_workspace(request.workspace).select_related("workspace")
+    if form.cleaned_data["scope"] == "all":
+        choices = selectors.inbox_choices(request.workspace)
+        filters = _filter_form(request, QueryDict(form.cleaned_data["filter"]), choices).filters()
+        targets = selectors.inbox_interactions(
+            request.workspace, filters, user=request.user, now=timezone.now()
+        ).select_related("workspace")[:BULK_LIMIT]
+    else:
+        targets = base.filter(pk__in=form.cleaned_data["ids"]).order_by("id")
+    if form.cleaned_data["action"] == "close":
+        closed = interaction_services.close_interactions(list(targets), actor=request.user)
+        messages.success(
+            request,
+            ngettext("%(n)d item closed.", "%(n)d items closed.", closed) % {"n": closed},
+        )
+        return _bulk_response(request, {"batch": None, "closed": closed})
+    result = bulk_services.publish_drafts(list(targets), actor=request.user)
+    batch = uuid.uuid4().hex
+    key = _batch_key(request, batch)
+    redis = get_redis()
+    redis.hset(
+        key,
+        mapping={
+            "messages": ",".join(map(str, result.message_ids)),
+            "accounts": ",".join(map(str, result.account_ids)),
+            "skipped": result.skipped_total,
+        },
+    )
+    redis.expire(key, BULK_BATCH_TTL_SECONDS)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d reply queued for publishing.",
+            "%(n)d replies queued for publishing.",
+            result.queued,
+        )
+        % {"n": result.queued},
+    )
+    if result.skipped_total:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)d item skipped (answered, no draft or blocked by guardrails).",
+                "%(n)d items skipped (answered, no draft or blocked by guardrails).",
+                result.skipped_total,
+            )
+            % {"n": result.skipped_total},
+        )
+    context = _bulk_context(request, batch)
+    context["skipped_by_reason"] = result.skipped
+    return _bulk_response(request, context, batch=batch)
+
+
+def _bulk_response(
+    request: WorkspaceRequest, context: dict[str, Any], *, batch: str | None = None
+) -> HttpResponse:
+    if not request.htmx:
+        url = reverse("inbox:inbox")
+        return redirect(f"{url}?{urlencode({'batch': batch})}" if batch else url)
+    response = render(request, f"{TEMPLATE}#bulk-result", context)
+    return trigger_client_event(response, "interaction-changed", {})
+
+
+@require_GET
+@workspace_required
+def inbox_bulk_progress(request: WorkspaceRequest) -> HttpResponse:
+    form = InboxCursorForm(request.GET)  # reuses its short text field shape
+    batch = request.GET.get("batch", "")
+    if not form.is_valid() or not batch.isalnum() or len(batch) > 64:
+        return render(request, f"{TEMPLATE}#bulk-result", {"batch": None})
+    context = _bulk_context(request, batch)
+    if _is_partial(request):
+        return render(request, f"{TEMPLATE}#bulk-result", context)
+    return redirect(f"{reverse('inbox:inbox')}?{urlencode({'batch': batch})}")
+
+
+# --- saved views -------------------------------------------------------------------------------
+
+
+def _saved_views_context(request: WorkspaceRequest) -> dict[str, Any]:
+    choices = selectors.inbox_choices(request.workspace)
+    now = timezone.now()
+    views = list(selectors.visible_saved_views(request.workspace, user=request.user))
+    view_filters = {
+        view.pk: _filter_form(request, QueryDict(view.query), choices).filters() for view in views
+    }
+    counts = selectors.saved_view_counts(
+        request.workspace, view_filters, user=request.user, now=now
+    )
+    return {
+        "saved_views": [(view, counts[view.pk]) for view in views],
+        "saved_view_form": SavedViewForm(initial={"query": request.POST.get("query", "")}),
+        "can_share_views": request.membership.has_role(Membership.Role.ADMIN),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@workspace_required
+def saved_views(request: WorkspaceRequest) -> HttpResponse:
+    """GET: the saved views with live counts (partial). POST: save the current filter."""
+    if request.method == "POST":
+        form = SavedViewForm(request.POST)
+        if form.is_valid():
+            try:
+                saved_view_services.create_saved_view(
+                    request.workspace, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("View saved."))
+        else:
+            messages.error(request, _("Give the view a name."))
+        if not request.htmx:
+            return redirect(f"{reverse('inbox:inbox')}?{form.data.get('query', '')}")
+    if _is_partial(request):
+        return render(request, f"{TEMPLATE}#saved-views", _saved_views_context(request))
+    return redirect("inbox:inbox")
+
+
+@require_POST
+@workspace_required
+def saved_view_delete(request: WorkspaceRequest, view_id: int) -> HttpResponse:
+    view = get_object_or_404(
+        selectors.visible_saved_views(request.workspace, user=request.user), pk=view_id
+    )
+    try:
+        saved_view_services.delete_saved_view(view, actor=request.user)
+    except DomainError as error:
+        raise PermissionDenied(str(error)) from error
+    messages.success(request, _("View deleted."))
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#saved-views", _saved_views_context(request))
+    return redirect("inbox:inbox")

@@ -1,0 +1,557 @@
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from inbox.models import Interaction, InteractionEvent, Message, ReplyTemplate, SavedView
+from inbox.services.presence import touch_presence
+from tests.factories import make_account, make_interaction, make_message, make_product
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+GOOD_DRAFT = "Спасибо за отзыв! Рады, что вам понравилось."
+WARN_TEXT = "Мы создали тикет по вашему вопросу, спасибо за отзыв."
+
+
+def _body(response) -> str:
+    return response.content.decode()
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+def test_inbox_page_renders_the_list_in_the_full_page(agent_client, workspace):
+    item = make_interaction(workspace=workspace, customer_name="Мария")
+
+    response = agent_client.get(reverse("inbox:inbox"))
+
+    body = _body(response)
+    assert response.status_code == 200
+    assert "<html" in body
+    assert f'id="interaction-row-{item.pk}"' in body
+    assert "Мария" in body
+
+
+def test_inbox_htmx_request_gets_the_list_partial_only(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+
+    response = agent_client.get(reverse("inbox:inbox"), **HX)
+
+    body = _body(response)
+    assert "<html" not in body
+    assert body.lstrip().startswith('<div id="interaction-list"')
+    assert f'id="interaction-row-{item.pk}"' in body
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_inbox_anonymous_is_redirected_to_login(client):
+    response = client.get(reverse("inbox:inbox"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_inbox_anonymous_htmx_gets_a_client_redirect(client):
+    response = client.get(reverse("inbox:inbox"), **HX)
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_inbox_page_query_count_is_constant(
+    agent_client, workspace, agent, rows, django_assert_num_queries
+):
+    account = make_account(workspace=workspace)
+    product = make_product(workspace=workspace, account=account)
+    for _ in range(rows):
+        make_interaction(workspace=workspace, account=account, product=product, assignee=agent)
+    SavedView.objects.create(workspace=workspace, owner=agent, name="Пятёрки", query="rating=5")
+
+    # session, user, membership; accounts, products, members, rows, fingerprint, saved views,
+    # their counts; the header's memberships; the session save (3 statements)
+    with django_assert_num_queries(14):
+        response = agent_client.get(reverse("inbox:inbox"))
+
+    assert len(re.findall(r'id="interaction-row-\d+"', _body(response))) == rows
+
+
+def test_inbox_filters_by_query_string(agent_client, workspace):
+    low = make_interaction(workspace=workspace, rating=1, text="Плохо")
+    high = make_interaction(workspace=workspace, rating=5, text="Хорошо")
+
+    body = _body(agent_client.get(reverse("inbox:inbox") + "?rating=1", **HX))
+
+    assert f"interaction-row-{low.pk}" in body
+    assert f"interaction-row-{high.pk}" not in body
+
+
+def test_inbox_search_finds_russian_word_forms(agent_client, workspace):
+    found = make_interaction(workspace=workspace, text="Пришла бракованная куртка")
+    other = make_interaction(workspace=workspace, text="Всё отлично")
+
+    body = _body(agent_client.get(reverse("inbox:inbox") + "?q=куртки", **HX))
+
+    assert f"interaction-row-{found.pk}" in body
+    assert f"interaction-row-{other.pk}" not in body
+
+
+def test_inbox_load_more_returns_the_next_rows(agent_client, workspace):
+    from inbox.selectors import INBOX_PAGE_SIZE
+
+    items = [make_interaction(workspace=workspace) for _ in range(INBOX_PAGE_SIZE + 2)]
+    first = _body(agent_client.get(reverse("inbox:inbox"), **HX))
+    cursor = re.search(r'cursor=([^"&]+)"', first).group(1)
+
+    more = _body(
+        agent_client.get(
+            reverse("inbox:inbox") + f"?cursor={cursor}",
+            HTTP_HX_TARGET="interaction-list-more",
+            **HX,
+        )
+    )
+
+    shown = set(map(int, re.findall(r'id="interaction-row-(\d+)"', first + more)))
+    assert shown == {i.pk for i in items}
+    assert not more.lstrip().startswith('<div id="interaction-list"')
+
+
+def test_inbox_poll_with_unchanged_fingerprint_is_204(agent_client, workspace):
+    make_interaction(workspace=workspace)
+    first = _body(agent_client.get(reverse("inbox:inbox"), **HX))
+    fingerprint = re.search(r"fingerprint=([^\"&]+)", first).group(1)
+
+    response = agent_client.get(reverse("inbox:inbox") + f"?fingerprint={fingerprint}", **HX)
+
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_inbox_poll_after_a_change_returns_the_list(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+    first = _body(agent_client.get(reverse("inbox:inbox"), **HX))
+    fingerprint = re.search(r"fingerprint=([^\"&]+)", first).group(1)
+    make_interaction(workspace=workspace)
+
+    response = agent_client.get(reverse("inbox:inbox") + f"?fingerprint={fingerprint}", **HX)
+
+    assert response.status_code == 200
+    assert f"interaction-row-{item.pk}" in _body(response)
+
+
+def test_inbox_etag_gives_304_when_nothing_changed(agent_client, workspace):
+    make_interaction(workspace=workspace)
+    etag = agent_client.get(reverse("inbox:inbox"), **HX)["ETag"]
+
+    response = agent_client.get(reverse("inbox:inbox"), HTTP_IF_NONE_MATCH=etag, **HX)
+
+    assert response.status_code == 304
+
+
+# --- escaping -----------------------------------------------------------------------------------
+
+
+def test_customer_text_is_escaped_in_list_and_conversation(agent_client, workspace):
+    item = make_interaction(
+        workspace=workspace,
+        text="<script>alert(1)</script>",
+        customer_name="<b>Хакер</b>",
+        channel="chat",
+    )
+    make_message(interaction=item, text="<img src=x onerror=alert(2)>")
+
+    page = _body(agent_client.get(reverse("inbox:interaction-detail", args=[item.pk])))
+
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<b>Хакер</b>" not in page
+
+
+# --- conversation -------------------------------------------------------------------------------
+
+
+def test_interaction_detail_full_page_has_list_and_composer_with_draft(agent_client, workspace):
+    item = make_interaction(workspace=workspace, draft=GOOD_DRAFT, text="Хорошая вещь")
+
+    response = agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]))
+
+    body = _body(response)
+    assert "<html" in body
+    assert f'id="interaction-row-{item.pk}"' in body
+    assert 'id="composer-text"' in body
+    assert GOOD_DRAFT in body
+
+
+def test_interaction_detail_htmx_gets_the_detail_partial(agent_client, workspace):
+    item = make_interaction(workspace=workspace, text="Хорошая вещь")
+
+    body = _body(agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX))
+
+    assert "<html" not in body
+    assert body.lstrip().startswith(
+        f'<div id="interaction-detail" class="interaction-detail" data-pk="{item.pk}"'
+    )
+
+
+@pytest.mark.parametrize("messages", [1, 3])
+def test_interaction_detail_query_count_is_constant(
+    agent_client, workspace, messages, django_assert_num_queries
+):
+    item = make_interaction(workspace=workspace, channel="chat", draft=GOOD_DRAFT)
+    for _ in range(messages):
+        make_message(interaction=item)
+
+    # session, user, membership; interaction, accounts, products, members, latest reply,
+    # templates, recent replies (repetition check), messages, events, links; session save (3)
+    with django_assert_num_queries(16):
+        agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX)
+
+
+def test_interaction_detail_shows_the_answer_state(agent_client, workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    item = make_interaction(
+        workspace=workspace,
+        is_answered=True,
+        answer_edits_left=1,
+        answer_editable_until=timezone.now() + timedelta(days=2),
+    )
+    make_message(
+        interaction=item,
+        direction="out",
+        author_type="seller",
+        text="Наш ответ",
+        delivery_status="confirmed",
+    )
+
+    body = _body(agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX))
+
+    assert "Наш ответ" in body
+    assert 'name="is_edit" value="on"' in body
+
+
+def test_interaction_check_returns_guardrail_findings_partial(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+
+    response = agent_client.post(
+        reverse("inbox:interaction-check", args=[item.pk]), {"text": WARN_TEXT}, **HX
+    )
+
+    body = _body(response)
+    assert "<html" not in body
+    assert body.lstrip().startswith('<div id="guardrail-findings"')
+    assert "<mark>тикет</mark>" in body
+
+
+def test_interaction_check_without_htmx_renders_the_page(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+
+    response = agent_client.post(
+        reverse("inbox:interaction-check", args=[item.pk]), {"text": WARN_TEXT}
+    )
+
+    body = _body(response)
+    assert "<html" in body
+    assert "<mark>тикет</mark>" in body
+    assert WARN_TEXT in body
+
+
+def test_interaction_reply_queues_a_message_and_shows_delivery(agent_client, workspace, agent):
+    item = make_interaction(workspace=workspace)
+
+    response = agent_client.post(
+        reverse("inbox:interaction-reply", args=[item.pk]), {"text": GOOD_DRAFT}, **HX
+    )
+
+    body = _body(response)
+    message = Message.objects.get(interaction=item, direction="out")
+    assert (message.text, message.author, message.delivery_status) == (GOOD_DRAFT, agent, "queued")
+    assert 'id="delivery-state"' in body
+    assert 'data-sent="true"' in body
+    assert "interaction-changed" in response["HX-Trigger"]
+
+
+def test_interaction_reply_a_second_time_is_refused_with_a_message(
+    agent_client, client, workspace, owner
+):
+    item = make_interaction(workspace=workspace)
+    client.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+    client.post(reverse("inbox:interaction-reply", args=[item.pk]), {"text": GOOD_DRAFT}, **HX)
+
+    response = agent_client.post(
+        reverse("inbox:interaction-reply", args=[item.pk]), {"text": GOOD_DRAFT + " Ещё раз."}, **HX
+    )
+
+    body = _body(response)
+    assert Message.objects.filter(interaction=item, direction="out").count() == 1
+    assert 'role="alert"' in body
+    assert "Ещё раз." in body  # the typed text is kept
+
+
+def test_interaction_reply_without_htmx_redirects_with_a_notice(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+
+    response = agent_client.post(
+        reverse("inbox:interaction-reply", args=[item.pk]), {"text": GOOD_DRAFT}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("inbox:interaction-detail", args=[item.pk])
+
+
+def test_interaction_delivery_partial_polls_until_final(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+    queued = make_message(
+        interaction=item, direction="out", author_type="seller", delivery_status="queued"
+    )
+    done = make_message(
+        interaction=item, direction="out", author_type="seller", delivery_status="confirmed"
+    )
+    url = "inbox:interaction-delivery"
+
+    polling = _body(agent_client.get(reverse(url, args=[item.pk, queued.pk]), **HX))
+    final = _body(agent_client.get(reverse(url, args=[item.pk, done.pk]), **HX))
+
+    assert 'hx-trigger="every 2s"' in polling
+    assert "hx-trigger" not in final
+    assert "<html" not in polling
+
+
+def test_interaction_status_closes_via_the_service(agent_client, workspace, agent):
+    item = make_interaction(workspace=workspace, status="open")
+
+    response = agent_client.post(
+        reverse("inbox:interaction-status", args=[item.pk]), {"status": "closed"}, **HX
+    )
+
+    item.refresh_from_db()
+    assert item.status == "closed"
+    assert _body(response).lstrip().startswith('<div id="interaction-detail"')
+    assert list(InteractionEvent.objects.filter(interaction=item).values_list("kind", "actor")) == [
+        ("status_changed", agent.pk)
+    ]
+
+
+def test_interaction_status_snooze_without_duration_is_refused(agent_client, workspace):
+    item = make_interaction(workspace=workspace, status="open")
+
+    agent_client.post(reverse("inbox:interaction-status", args=[item.pk]), {"status": "snoozed"})
+
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_interaction_assign_to_a_member(agent_client, workspace, owner):
+    item = make_interaction(workspace=workspace)
+
+    response = agent_client.post(
+        reverse("inbox:interaction-assign", args=[item.pk]), {"assignee": owner.pk}
+    )
+
+    item.refresh_from_db()
+    assert item.assignee == owner
+    assert response.status_code == 302
+
+
+def test_interaction_note_is_private_and_shown(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+
+    response = agent_client.post(
+        reverse("inbox:interaction-note", args=[item.pk]), {"text": "Проверить склад"}, **HX
+    )
+
+    assert list(Message.objects.filter(interaction=item).values_list("direction", "text")) == [
+        ("note", "Проверить склад")
+    ]
+    assert "Проверить склад" in _body(response)
+
+
+def test_interaction_read_clears_unread(agent_client, workspace):
+    item = make_interaction(workspace=workspace, unread_count=2)
+
+    response = agent_client.post(reverse("inbox:interaction-read", args=[item.pk]), **HX)
+
+    item.refresh_from_db()
+    assert (response.status_code, item.unread_count) == (204, 0)
+
+
+def test_interaction_template_fills_name_and_product(agent_client, workspace):
+    product = make_product(workspace=workspace, name="Куртка зимняя")
+    item = make_interaction(workspace=workspace, customer_name="Ольга", product=product)
+    template = ReplyTemplate.objects.create(
+        workspace=workspace, name="Спасибо", text="{name}, спасибо за выбор «{product}»!"
+    )
+
+    body = _body(
+        agent_client.get(
+            reverse("inbox:interaction-template", args=[item.pk]),
+            {"template": template.pk, "text": "Здравствуйте!"},
+            **HX,
+        )
+    )
+
+    assert "Здравствуйте!\n\nОльга, спасибо за выбор «Куртка зимняя»!" in body
+    assert body.lstrip().startswith('<div id="composer"')
+
+
+def test_interaction_presence_shows_another_agent_typing(agent_client, workspace, owner):
+    item = make_interaction(workspace=workspace)
+    touch_presence(item, user=owner, is_typing=True)
+
+    body = _body(
+        agent_client.post(
+            reverse("inbox:interaction-presence", args=[item.pk]), {"typing": ""}, **HX
+        )
+    )
+
+    assert "Ольга Владелец" in body
+    assert "is-typing" in body
+
+
+# --- bulk ---------------------------------------------------------------------------------------
+
+
+def test_inbox_bulk_publishes_selected_drafts_and_shows_progress(agent_client, workspace):
+    ok = make_interaction(workspace=workspace, draft=GOOD_DRAFT)
+    blocked = make_interaction(
+        workspace=workspace, draft="Гарантируем возврат денег в течение дня."
+    )
+    answered = make_interaction(workspace=workspace, draft=GOOD_DRAFT, is_answered=True)
+
+    response = agent_client.post(
+        reverse("inbox:inbox-bulk"),
+        {"action": "publish", "scope": "selected", "ids": [ok.pk, blocked.pk, answered.pk]},
+        **HX,
+    )
+
+    body = _body(response)
+    assert list(Message.objects.filter(direction="out").values_list("interaction", flat=True)) == [
+        ok.pk
+    ]
+    assert body.lstrip().startswith('<div id="bulk-result"')
+    assert "<progress" in body
+    assert "inbox-bulk-progress" not in body or "batch=" in body
+
+
+def test_inbox_bulk_all_matching_crosses_pages(agent_client, workspace):
+    from inbox.selectors import INBOX_PAGE_SIZE
+
+    fives = [
+        make_interaction(workspace=workspace, rating=5, draft=GOOD_DRAFT + f" #{i}")
+        for i in range(INBOX_PAGE_SIZE + 3)
+    ]
+    one = make_interaction(workspace=workspace, rating=1, draft=GOOD_DRAFT)
+
+    agent_client.post(
+        reverse("inbox:inbox-bulk"),
+        {"action": "publish", "scope": "all", "filter": "rating=5"},
+        **HX,
+    )
+
+    published = set(Message.objects.filter(direction="out").values_list("interaction", flat=True))
+    assert published == {f.pk for f in fives}
+    assert one.pk not in published
+
+
+def test_inbox_bulk_close_without_htmx_redirects(agent_client, workspace):
+    items = [make_interaction(workspace=workspace) for _ in range(2)]
+
+    response = agent_client.post(
+        reverse("inbox:inbox-bulk"),
+        {"action": "close", "scope": "selected", "ids": [i.pk for i in items]},
+    )
+
+    assert response.status_code == 302
+    assert set(Interaction.objects.values_list("status", flat=True)) == {"closed"}
+
+
+def test_inbox_bulk_ignores_another_workspaces_ids(agent_client, workspace, other_workspace):
+    foreign = make_interaction(workspace=other_workspace, draft=GOOD_DRAFT)
+
+    agent_client.post(
+        reverse("inbox:inbox-bulk"), {"action": "close", "scope": "selected", "ids": [foreign.pk]}
+    )
+
+    foreign.refresh_from_db()
+    assert foreign.status == "new"
+
+
+def test_inbox_bulk_progress_partial(agent_client, workspace):
+    item = make_interaction(workspace=workspace, draft=GOOD_DRAFT)
+    body = _body(
+        agent_client.post(
+            reverse("inbox:inbox-bulk"),
+            {"action": "publish", "scope": "selected", "ids": [item.pk]},
+            **HX,
+        )
+    )
+    batch = re.search(r"batch=([0-9a-f]+)", body).group(1)
+
+    progress = agent_client.get(reverse("inbox:inbox-bulk-progress") + f"?batch={batch}", **HX)
+
+    assert "Published 0 of 1" in _body(progress) or "0" in _body(progress)
+    assert "<html" not in _body(progress)
+
+
+# --- saved views --------------------------------------------------------------------------------
+
+
+def test_saved_view_create_personal_and_list_with_count(agent_client, workspace, agent):
+    make_interaction(workspace=workspace, rating=5)
+
+    response = agent_client.post(
+        reverse("inbox:saved-views"), {"name": "Пятёрки", "query": "rating=5"}, **HX
+    )
+
+    view = SavedView.objects.get()
+    assert (view.owner, view.is_shared, view.query) == (agent, False, "rating=5")
+    assert re.search(r"Пятёрки <span class=\"count\"[^>]*>1</span>", _body(response))
+
+
+def test_saved_view_agent_cannot_share(agent_client):
+    agent_client.post(reverse("inbox:saved-views"), {"name": "Все", "query": "", "is_shared": "on"})
+
+    assert SavedView.objects.count() == 0
+
+
+def test_saved_view_admin_can_share_and_agent_sees_it(admin_client_member, agent_client):
+    admin_client_member.post(
+        reverse("inbox:saved-views"), {"name": "Команда", "query": "", "is_shared": "on"}
+    )
+
+    body = _body(agent_client.get(reverse("inbox:saved-views"), **HX))
+
+    assert "Команда" in body
+
+
+def test_saved_view_agent_cannot_delete_a_shared_view_of_another(agent_client, workspace, owner):
+    view = SavedView.objects.create(workspace=workspace, owner=owner, name="Общий", is_shared=True)
+
+    response = agent_client.post(reverse("inbox:saved-view-delete", args=[view.pk]))
+
+    assert response.status_code == 403
+    assert SavedView.objects.filter(pk=view.pk).exists()
+
+
+def test_saved_view_owner_deletes_own_view(agent_client, workspace, agent):
+    view = SavedView.objects.create(workspace=workspace, owner=agent, name="Мой")
+
+    response = agent_client.post(reverse("inbox:saved-view-delete", args=[view.pk]))
+
+    assert response.status_code == 302
+    assert not SavedView.objects.filter(pk=view.pk).exists()
+
+
+@pytest.mark.parametrize("client_fixture", ["owner_client", "admin_client_member", "agent_client"])
+def test_every_role_can_work_the_inbox(request, workspace, client_fixture):
+    client: Client = request.getfixturevalue(client_fixture)
+    item = make_interaction(workspace=workspace)
+
+    assert client.get(reverse("inbox:inbox")).status_code == 200
+    assert client.get(reverse("inbox:interaction-detail", args=[item.pk])).status_code == 200
