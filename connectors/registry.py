@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from connectors.ozon.client import OzonClient
 from connectors.types import MarketplaceClient
 from connectors.wb.client import WBClient
 
@@ -14,6 +15,8 @@ def client_for(account: Any) -> MarketplaceClient:
     """A `MarketplaceClient` for a `MarketplaceAccount`, chosen by `account.marketplace`."""
     if account.marketplace == "wb":
         return WBClient(account)
+    if account.marketplace == "ozon":
+        return OzonClient(account)
     raise UnsupportedMarketplace(
         f"no marketplace client for {account.marketplace!r} (account {account.pk})"
     )
