@@ -102,6 +102,9 @@ _RATING_PRIOR: Mapping[int, float] = MappingProxyType(
     {1: -0.5, 2: -0.35, 3: -0.12, 4: 0.12, 5: 0.3}
 )
 
+# Share of the strongest complaint score that counts as negative evidence.
+_COMPLAINT_AS_NEG = 0.25
+
 _SMILE_RE = re.compile(r"(?<![(:;])\){2,}|[:;]-?\)|[😀😁😂😃😄😅😊😍😘🥰🤩👍👌💯🔥❤♥💖💕🙏😻✨]")
 _FROWN_RE = re.compile(r"\({2,}|[:;]-?\(|[😡😠🤬👎😢😭😞😔😒🤮🤢💩😩😤🙁☹]")
 _QUESTION_RE = re.compile(r"\?")
@@ -276,6 +279,9 @@ def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
         if rating is None or rating == 3:
             return Sentiment.NEUTRAL
         return Sentiment.POSITIVE if rating >= 4 else Sentiment.NEGATIVE
+    # A named problem (a defect, a wrong item…) is itself negative evidence.
+    _, complaint = _best(signals.scores, _COMPLAINTS)
+    neg += _COMPLAINT_AS_NEG * complaint
     balance = (pos - neg) / (pos + neg + 1.0)
     if signals.scores.get("contrast", 0.0) and min(pos, neg) >= 1.5:
         # Praise and a complaint joined by "но": mixed feelings, so pull towards neutral.
@@ -315,7 +321,7 @@ def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Inte
         if _caveat(scores):
             # "Tasty, but runny": the clause after the contrast names the shortcoming.
             tail, tail_strength = _best(_tail(scores), _COMPLAINTS)
-            if tail_strength >= 1.0:
+            if tail_strength >= 0.5:
                 return tail, max(tail_strength, 1.0)
             if strength >= 1.0:
                 return complaint, strength
@@ -367,7 +373,7 @@ def _needs_response(
         return True
     if intent == Intent.PRODUCT_QUESTION or sentiment == Sentiment.NEGATIVE:
         return True
-    if signals.scores.get("issue", 0.0) > 0.0:
+    if signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores):
         return True
     if intent in (Intent.PRAISE, Intent.OTHER):
         return signals.scores.get("neg", 0.0) >= 2.0 and sentiment != Sentiment.POSITIVE
