@@ -275,6 +275,9 @@ def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
     pos = signals.scores.get("pos", 0.0)
     neg = signals.scores.get("neg", 0.0)
     prior = _RATING_PRIOR.get(rating, 0.0) if rating is not None else 0.0
+    if signals.scores.get("fact", 0.0) >= 1.0 and neg < 1.0 and pos < 2.0:
+        # "Bought as a gift, haven't tried it yet": nothing evaluated so far.
+        return Sentiment.NEUTRAL
     if pos == 0.0 and neg == 0.0:
         if rating is None or rating == 3:
             return Sentiment.NEUTRAL

@@ -203,3 +203,52 @@ def test_analyze_text_to_dict_is_json_ready():
         "summary",
     ]
     assert data["priority_reasons"] == [gettext("No reply needed")]
+
+
+# --- rule families added for broader coverage (invented examples, not from any data set) ---
+
+
+def test_analyze_text_product_that_does_not_do_its_job_is_a_defect():
+    for text in (
+        "Никакого эффекта не увидела, крем вообще не осветляет пятна.",
+        "Пластырь сползает через час, держится плохо.",
+        "Йогурт прокис, хотя срок ещё не вышел.",
+        "Термометр показывает неправильную температуру.",
+    ):
+        analysis = analyze_text(_review(text, 2))
+        assert analysis.intent == "quality_defect", text
+        assert analysis.needs_response is True
+
+
+def test_analyze_text_praise_with_a_caveat_after_but_is_a_complaint():
+    analysis = analyze_text(_review("Крем приятный, но совсем не впитывается.", 4))
+
+    assert analysis.intent != "praise"
+    assert analysis.needs_response is True
+
+
+def test_analyze_text_slightly_too_much_names_a_shortcoming():
+    analysis = analyze_text(_review("Хороший соус, но солоноватый.", 4))
+
+    assert analysis.intent == "material_smell"
+    assert analysis.needs_response is True
+
+
+def test_analyze_text_value_for_money_remark_is_price_value():
+    analysis = analyze_text(_review("Неплохие наушники за эти деньги.", 5))
+
+    assert analysis.intent == "price_value"
+    assert analysis.needs_response is False
+
+
+def test_analyze_text_not_yet_tried_is_neutral_and_needs_no_reply():
+    analysis = analyze_text(_review("Купила маме в подарок, сама ещё не пробовала.", 5))
+
+    assert analysis.sentiment == "neutral"
+    assert analysis.needs_response is False
+
+
+def test_analyze_text_missing_packaging_is_delivery():
+    analysis = analyze_text(_review("Пришло вообще без упаковки, просто в пакете.", 3))
+
+    assert analysis.intent == "delivery_packaging"
