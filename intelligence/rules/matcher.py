@@ -99,15 +99,15 @@ def score(keys: list[str]) -> dict[str, float]:
     # complaints there weigh more and praise less.
     scale = _PLAIN
     for i, atoms in enumerate(atom_rows):
-        shifted = scale is _SHIFTED
-        before = totals.get("pos", 0.0) if shifted else 0.0
+        check = scale is _SHIFTED and keys[i][0] == NEGATED
+        before = totals.get("pos", 0.0) if check else 0.0
         for atom in atoms:
             for weights in _UNIGRAMS.get(atom, ()):
                 scale = _add(totals, weights, scale)
             for rest, weights in _NGRAMS.get(atom, ()):
                 if _follows(atom_rows, size, i, rest):
                     scale = _add(totals, weights, scale)
-        if shifted and keys[i].startswith(NEGATED) and totals.get("pos", 0.0) == before:
+        if check and totals.get("pos", 0.0) == before:
             # "…, но не разглаживает": a negated word after the contrast is a shortcoming.
             totals["tail:negation"] += 1.0
     return totals
@@ -125,8 +125,16 @@ def _add(totals: dict[str, float], weights: Weights, scale: dict[str, float]) ->
         totals[label] += weight * scale.get(label, 1.0)
         if shifted:
             # What follows the contrast marker, kept apart: the reason for a lost star.
-            totals[TAIL + label] += weight
+            totals[_TAIL_OF.get(label) or _tail_label(label)] += weight
     return scale
+
+
+_TAIL_OF: dict[str, str] = {}
+
+
+def _tail_label(label: str) -> str:
+    _TAIL_OF[label] = TAIL + label
+    return _TAIL_OF[label]
 
 
 def _follows(rows: list[frozenset[str]], size: int, i: int, rest: tuple[str, ...]) -> bool:
