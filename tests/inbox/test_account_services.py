@@ -29,7 +29,7 @@ from inbox.models import (
 from inbox.services import accounts as account_services
 from inbox.services import settings as settings_services
 from inbox.services import team as team_services
-from tests.connectors.conftest import simulator  # noqa: F401 - the fixture, shared
+from tests.connectors import conftest as connector_fixtures
 from tests.factories import (
     make_account,
     make_event,
@@ -37,6 +37,9 @@ from tests.factories import (
     make_member,
     make_message,
 )
+
+# The marketplace simulator over HTTP (a session fixture shared with the connector tests).
+simulator = connector_fixtures.simulator
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +125,7 @@ def test_connect_account_without_report_checks_the_real_simulator(
     workspace,
     owner,
     simulator,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     handle = simulator.create_wb_account(token_type="service", reviews=3, questions=1, chats=1)
 
@@ -154,7 +157,7 @@ def test_connect_account_with_ozon_is_refused_until_a_client_exists(workspace, o
 
 
 # --- check_connection over HTTP -------------------------------------------------------------
-def _draft(workspace, simulator, token):  # noqa: F811
+def _draft(workspace, simulator, token):
     return account_services.build_account(
         workspace,
         marketplace="wb",
@@ -164,7 +167,7 @@ def _draft(workspace, simulator, token):  # noqa: F811
     )
 
 
-def test_check_connection_accepts_a_service_token(workspace, simulator):  # noqa: F811
+def test_check_connection_accepts_a_service_token(workspace, simulator):
     handle = simulator.create_wb_account(token_type="service")
 
     report = account_services.check_connection(_draft(workspace, simulator, handle.token))
@@ -177,7 +180,7 @@ def test_check_connection_accepts_a_service_token(workspace, simulator):  # noqa
     }
 
 
-def test_check_connection_reports_an_expired_token(workspace, simulator):  # noqa: F811
+def test_check_connection_reports_an_expired_token(workspace, simulator):
     token = make_wb_token(
         seller_id="s-1", token_type="service", expires_at=datetime(2020, 1, 1, tzinfo=UTC)
     )
@@ -189,7 +192,7 @@ def test_check_connection_reports_an_expired_token(workspace, simulator):  # noq
     assert "2020-01-01" in report.error
 
 
-def test_check_connection_reports_a_missing_scope(workspace, simulator):  # noqa: F811
+def test_check_connection_reports_a_missing_scope(workspace, simulator):
     handle = simulator.create_wb_account(token_type="service", categories=[1, 9])
 
     report = account_services.check_connection(_draft(workspace, simulator, handle.token))
@@ -201,7 +204,7 @@ def test_check_connection_reports_a_missing_scope(workspace, simulator):  # noqa
     assert access["chat"].available is True
 
 
-def test_check_connection_warns_about_a_base_token(workspace, simulator):  # noqa: F811
+def test_check_connection_warns_about_a_base_token(workspace, simulator):
     handle = simulator.create_wb_account(token_type="base")
 
     report = account_services.check_connection(_draft(workspace, simulator, handle.token))
@@ -211,7 +214,7 @@ def test_check_connection_warns_about_a_base_token(workspace, simulator):  # noq
     assert len(report.warnings) >= 1
 
 
-def test_check_connection_refuses_garbage(workspace, simulator):  # noqa: F811
+def test_check_connection_refuses_garbage(workspace, simulator):
     report = account_services.check_connection(_draft(workspace, simulator, "not-a-token"))
 
     assert report.ok is False

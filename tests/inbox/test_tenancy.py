@@ -21,6 +21,8 @@ LEAK_MARKER = "ЧУЖОЙ-СЕКРЕТ-7731"
 STAFF_ONLY_PREFIXES = ("admin/",)
 # Public pages with no tenant data at all.
 PUBLIC_PATTERNS = {"", "healthz", "signup/", "workspaces/new/", "accounts/reset/<uidb64>/<token>/"}
+# POSTing here logs the client out, and every later URL would only answer "log in".
+PUBLIC_PATTERNS.add("accounts/logout/")
 
 
 def _walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, URLPattern]]:
