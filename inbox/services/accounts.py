@@ -7,10 +7,10 @@ pages only see them through `masked_credentials`.
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -89,9 +89,9 @@ CREDENTIAL_LABELS: dict[str, dict[str, Any]] = {
 def masked_credentials(account: MarketplaceAccount) -> list[tuple[str, str]]:
     """(label, masked value) pairs: only the last 4 characters of each secret are shown."""
     labels = CREDENTIAL_LABELS.get(account.marketplace, {})
-    return [
-        (label, mask_secret(str(account.credentials.get(key, "")))) for key, label in labels.items()
-    ]
+    # EncryptedJSONField is a TextField to the type checker, a dict at run time.
+    credentials = cast(dict[str, Any], account.credentials)
+    return [(label, mask_secret(str(credentials.get(key, "")))) for key, label in labels.items()]
 
 
 def build_account(
@@ -108,7 +108,7 @@ def build_account(
         workspace=workspace,
         marketplace=marketplace,
         name=name,
-        credentials=credentials,
+        credentials=credentials,  # type: ignore[misc]  # EncryptedJSONField holds a dict
         base_url=base_url,
         sandbox_mode=sandbox_mode,
     )
@@ -284,7 +284,7 @@ def update_credentials(
         raise ConnectionCheckFailed(report.error or None)
     now = now or timezone.now()
     available = _available_channels(report)
-    account.credentials = credentials
+    account.credentials = credentials  # type: ignore[assignment]  # EncryptedJSONField: a dict
     account.token_info = token_info_from_report(report, now=now)
     account.channel_errors = _channel_errors(report)
     # Keep the seller's choice, minus what the new credentials cannot reach.
@@ -467,7 +467,7 @@ def account_health(
     awaiting = Q(needs_response=True, first_response_at__isnull=True) & ~Q(
         status=Interaction.Status.CLOSED
     )
-    per_channel: dict[tuple[int, str], dict[str, int]] = {
+    per_channel: dict[tuple[int, str], Mapping[str, Any]] = {
         (row["account_id"], row["channel"]): row
         for row in Interaction.objects.for_workspace(workspace)
         .filter(account_id__in=ids)
