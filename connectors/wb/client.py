@@ -726,12 +726,13 @@ class WBClient:
 
     # ------------------------------------------------------------------ answers
     def read_answer(self, channel: str, external_id: str) -> AnswerState:
+        """The seller's answer of a review or question as WB shows it now.
+
+        Chat: `NotImplementedError` — WB has no way to read one message back (the chat list's
+        `lastMessage` does not say who sent it), so a caller must not guess from it.
+        """
         if channel == "chat":
-            chat = self._chat_directory().get(external_id)
-            if chat is None:
-                raise MarketplaceError(_("The chat was not found on Wildberries."))
-            text = parsing.get_str(parsing.get_dict(chat, "lastMessage"), "text")
-            return AnswerState(exists=bool(text), text=text)
+            raise NotImplementedError("WB chat messages cannot be read back")
         path = {"review": "/api/v1/feedback", "question": "/api/v1/question"}[channel]
         response = self._call(
             "GET", FEEDBACKS_HOST, path, bucket=limits.FEEDBACKS, params={"id": external_id}

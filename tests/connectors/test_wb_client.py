@@ -777,7 +777,15 @@ def test_client_for_returns_a_wb_client_for_a_wb_account(workspace: Workspace) -
 
 
 def test_client_for_refuses_an_unknown_marketplace(workspace: Workspace) -> None:
-    account = make_account(workspace=workspace, marketplace="ozon")
+    # Unsaved: the database would refuse a marketplace it does not know.
+    account = MarketplaceAccount(workspace=workspace, marketplace="yandex", name="Маркет")
 
     with pytest.raises(UnsupportedMarketplace):
         client_for(account)
+
+
+def test_read_answer_of_a_chat_is_not_supported(workspace: Workspace) -> None:
+    client = WBClient(make_account(workspace=workspace))
+
+    with pytest.raises(NotImplementedError):
+        client.read_answer("chat", "1:7c2a0e5b-3f1d-4a77-9a0e-5d2b8f6c1e90")
