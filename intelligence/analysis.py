@@ -98,12 +98,17 @@ _TIE_BONUS: Mapping[Intent, float] = MappingProxyType(
     {intent: (len(TIE_BREAK) - rank) * 0.01 for rank, intent in enumerate(TIE_BREAK)}
 )
 # Star rating as a prior; the text can override it.
-_RATING_PRIOR: Mapping[int, float] = MappingProxyType(
-    {1: -0.5, 2: -0.35, 3: -0.12, 4: 0.12, 5: 0.3}
-)
+_RATING_PRIOR: Mapping[int, float] = MappingProxyType({1: -0.5, 2: -0.4, 3: -0.2, 4: 0.2, 5: 0.3})
 
 # Share of the strongest complaint score that counts as negative evidence.
-_COMPLAINT_AS_NEG = 0.25
+_COMPLAINT_AS_NEG = 0.35
+# Both praise and complaint of at least this weight make a text mixed; its balance shrinks.
+_MIXED_MIN = 1.5
+_MIXED_SCALE = 0.7
+_MIXED_SCALE_CONTRAST = 0.5
+# Half-width of the neutral band of the balance, for three stars and otherwise.
+_BAND_3 = 0.35
+_BAND = 0.25
 
 _SMILE_RE = re.compile(r"(?<![(:;])\){2,}|[:;]-?\)|[😀😁😂😃😄😅😊😍😘🥰🤩👍👌💯🔥❤♥💖💕🙏😻✨]")
 _FROWN_RE = re.compile(r"\({2,}|[:;]-?\(|[😡😠🤬👎😢😭😞😔😒🤮🤢💩😩😤🙁☹]")
@@ -286,12 +291,14 @@ def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
     _, complaint = _best(signals.scores, _COMPLAINTS)
     neg += _COMPLAINT_AS_NEG * complaint
     balance = (pos - neg) / (pos + neg + 1.0)
-    if signals.scores.get("contrast", 0.0) and min(pos, neg) >= 1.5:
-        # Praise and a complaint joined by "но": mixed feelings, so pull towards neutral.
-        balance *= 0.5
+    if min(pos, neg) >= _MIXED_MIN:
+        # Praise and a complaint in one text: mixed feelings, so pull towards neutral;
+        # all the more when a contrast marker ("но", "зато") joins them.
+        contrast = signals.scores.get("contrast", 0.0) > 0.0
+        balance *= _MIXED_SCALE_CONTRAST if contrast else _MIXED_SCALE
     balance += prior
     # A three-star rating says "so-so": the text must be clearly one-sided to leave neutral.
-    band = 0.35 if rating == 3 else 0.2
+    band = _BAND_3 if rating == 3 else _BAND
     if balance > band:
         return Sentiment.POSITIVE
     if balance < -band:
