@@ -25,6 +25,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from redis.exceptions import LockNotOwnedError
 from redis.lock import Lock
 
 from agentiq.redis import get_redis
@@ -90,13 +91,22 @@ class AccountSyncLock:
 
     def _renew(self) -> None:
         while not self._stop.wait(LOCK_RENEW_SECONDS):
-            self._lock.reacquire()
+            try:
+                self._lock.reacquire()
+            except LockNotOwnedError:
+                # Expired before we renewed it (the process stalled past the TTL): another sync
+                # may start; both are idempotent, so this is logged rather than fatal.
+                logger.warning("Sync lock expired while running", extra={"lock": self._lock.name})
+                return
 
     def release(self) -> None:
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)
-        self._lock.release()
+        try:
+            self._lock.release()
+        except LockNotOwnedError:
+            logger.warning("Sync lock expired before release", extra={"lock": self._lock.name})
 
 
 def credentials_fingerprint(account: MarketplaceAccount) -> str:

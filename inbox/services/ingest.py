@@ -113,7 +113,7 @@ def _upsert(
     for index, name in enumerate(names):
         element, cast = _array_type(model, name)
         params[f"a{index}"] = list(columns[name])
-        unnest_args.append(f"%(a{index})s::{element}[]")
+        unnest_args.append(f"%(a{index})b::{element}[]")
         select_exprs.append(f"u.c{index}{cast}")
     for index, (name, value) in enumerate(constants.items()):
         params[f"k{index}"] = value

@@ -3,7 +3,8 @@
 Strength, strongest wins for a pair:
 - certain: the same order id;
 - strong: the same customer (marketplace buyer id);
-- weak: the same customer name and the same product within 3 days. A weak link is a hint for
+- weak: the same customer name and the same product within 3 days, across channels (a review
+  and a question or chat; two reviews of one product are two buyers). A weak link is a hint for
   the agent only: customers are never merged on it, and two different known buyer ids are
   never weakly linked.
 
@@ -21,6 +22,9 @@ from inbox.models import Interaction, InteractionLink
 
 WEAK_LINK_DAYS = 3
 LINKS_PER_KIND = 20
+# First names repeat a lot on a popular product: a weak link joins different channels only
+# (a buyer's review and their question or chat), and only a few per item.
+WEAK_LINKS_PER_ITEM = 3
 
 
 def link_journeys(workspace_id: int, interaction_ids: Sequence[int], *, now: datetime) -> int:
@@ -41,7 +45,8 @@ def link_journeys(workspace_id: int, interaction_ids: Sequence[int], *, now: dat
     # ix_product_occurred (product, occurred_at).
     sql = f"""
         WITH n AS (
-            SELECT id, workspace_id, order_id, customer_id, customer_name, product_id, occurred_at
+            SELECT id, workspace_id, channel, order_id, customer_id, customer_name, product_id,
+                   occurred_at
             FROM {interaction} WHERE id = ANY(%(ids)s) AND workspace_id = %(ws)s
         ),
         candidates AS (
@@ -69,10 +74,10 @@ def link_journeys(workspace_id: int, interaction_ids: Sequence[int], *, now: dat
                 WHERE o.product_id = n.product_id
                   AND o.occurred_at BETWEEN n.occurred_at - %(window)s
                                         AND n.occurred_at + %(window)s
-                  AND o.customer_name = n.customer_name AND o.id <> n.id
+                  AND o.customer_name = n.customer_name AND o.channel <> n.channel
                   AND NOT (o.customer_id IS NOT NULL AND n.customer_id IS NOT NULL
                            AND o.customer_id <> n.customer_id)
-                LIMIT %(per_kind)s
+                LIMIT %(weak_per_item)s
             ) o ON true
             WHERE n.customer_name <> '' AND n.product_id IS NOT NULL
         ),
@@ -100,6 +105,7 @@ def link_journeys(workspace_id: int, interaction_ids: Sequence[int], *, now: dat
                 "strong": strength.STRONG.value,
                 "weak": strength.WEAK.value,
                 "per_kind": LINKS_PER_KIND,
+                "weak_per_item": WEAK_LINKS_PER_ITEM,
                 "window": timedelta(days=WEAK_LINK_DAYS),
                 "now": now,
             },

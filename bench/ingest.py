@@ -1,0 +1,215 @@
+"""First full sync of one big WB account into PostgreSQL; prints ONE JSON object.
+
+    .venv/bin/python bench/ingest.py [--reviews 100000 --questions 20000 --chats 5000]
+
+Uses its own database (BENCH_DATABASE_URL, default postgres:///agentiq_bench, created and
+migrated if needed) and Redis db (BENCH_REDIS_URL, default redis://127.0.0.1:6379/9, flushed).
+The simulator runs as a subprocess (its own core), limits off. Measured in this process (the
+"worker"): the whole `sync_account` — HTTP, parsing, upserts, events, links, cursors.
+Baseline: the same interaction rows written by raw psycopg COPY into a staging table plus one
+INSERT … ON CONFLICT into a scratch table.
+"""
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentiq.settings")
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres:///agentiq_bench")
+os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_database(url: str) -> None:
+    """Drop and re-create the bench database: every run starts from the real, empty schema."""
+    name = url.rsplit("/", 1)[-1]
+    subprocess.run(["dropdb", "--if-exists", name], capture_output=True, check=False)
+    subprocess.run(["createdb", name], capture_output=True, check=True)
+
+
+def start_simulator(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "marketplace_simulator", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("simulator did not start")
+
+
+def rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def raw_baseline(account_id: int) -> float:
+    """Rows/s of COPY + upsert of the synced interaction rows into a scratch table."""
+    from django.db import connection
+
+    from inbox.models import Interaction
+
+    table = Interaction._meta.db_table
+    columns = [
+        f.column
+        for f in Interaction._meta.concrete_fields
+        if f.column != "id"  # the scratch table numbers its own rows
+    ]
+    column_list = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column_list} FROM {table} WHERE account_id = %s", [account_id])  # noqa: S608
+        rows = cursor.fetchall()
+    raw = connection.connection
+    with raw.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_scratch")
+        cur.execute(f"CREATE TABLE bench_scratch (LIKE {table} INCLUDING ALL)")
+        raw.commit()
+        started = time.perf_counter()
+        cur.execute(f"CREATE TEMP TABLE bench_stage (LIKE {table})")
+        cur.execute("ALTER TABLE bench_stage DROP COLUMN id")
+        with cur.copy(f"COPY bench_stage ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        updates = ", ".join(
+            f"{c} = EXCLUDED.{c}"
+            for c in columns
+            if c not in ("account_id", "channel", "external_id")
+        )
+        cur.execute(
+            f"INSERT INTO bench_scratch ({column_list}) SELECT {column_list} FROM bench_stage "  # noqa: S608
+            f"ON CONFLICT (account_id, channel, external_id) DO UPDATE SET {updates}"
+        )
+        raw.commit()
+        elapsed = time.perf_counter() - started
+        cur.execute("DROP TABLE bench_scratch, bench_stage")
+        raw.commit()
+    return len(rows) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reviews", type=int, default=100_000)
+    parser.add_argument("--questions", type=int, default=20_000)
+    parser.add_argument("--chats", type=int, default=5_000)
+    args = parser.parse_args()
+
+    fresh_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    from agentiq.redis import get_redis
+    from connectors.simulator.client import SimulatorClient
+    from connectors.sync import sync_account
+    from inbox.models import Interaction, Message
+    from inbox.services.ingest import IngestResult
+    from tests.factories import make_account, make_workspace
+
+    get_redis().flushdb()
+    port = free_port()
+    simulator_process = start_simulator(port)
+    try:
+        sim = SimulatorClient(f"http://127.0.0.1:{port}", timeout=600)
+        handle = sim.create_wb_account(
+            reviews=args.reviews, questions=args.questions, chats=args.chats, limits=False
+        )
+        workspace = make_workspace(name="Бенчмарк")
+        account = make_account(
+            workspace=workspace, credentials={"token": handle.token}, base_url=sim.url
+        )
+        rss_before = rss_mb()
+        # Wall time per channel (pages arrive in channel order), from the progress callback.
+        channel_seconds: dict[str, float] = {}
+        channel_items: dict[str, int] = {}
+        mark = [time.perf_counter()]
+
+        def progress(channel: str, result: IngestResult) -> None:
+            now = time.perf_counter()
+            channel_seconds[channel] = channel_seconds.get(channel, 0.0) + now - mark[0]
+            channel_items[channel] = channel_items.get(channel, 0) + result.created
+            mark[0] = now
+
+        started = time.perf_counter()
+        first = sync_account(account.pk, progress=progress)
+        first_seconds = time.perf_counter() - started
+        rss_peak = rss_mb()
+        interactions = Interaction.objects.filter(account=account).count()
+        messages = Message.objects.filter(interaction__account=account).count()
+        truth = sim.truth(handle.account_id)
+        expected = truth["reviews"]["total"] + truth["questions"]["total"] + truth["chats"]["total"]
+
+        started = time.perf_counter()
+        second = sync_account(account.pk)
+        second_seconds = time.perf_counter() - started
+
+        raw_rate = raw_baseline(account.pk)
+        ours_rate = interactions / first_seconds
+        print(
+            json.dumps(
+                {
+                    "benchmark": "ingest_first_sync",
+                    "reviews": args.reviews,
+                    "questions": args.questions,
+                    "chats": args.chats,
+                    "interactions": interactions,
+                    "matches_ground_truth": interactions == expected,
+                    "messages": messages,
+                    "first_sync_status": first.status,
+                    "first_sync_seconds": round(first_seconds, 2),
+                    "pages": first.pages,
+                    "interactions_per_second": round(ours_rate),
+                    "per_channel": {
+                        channel: {
+                            "created": channel_items[channel],
+                            "seconds": round(seconds, 2),
+                            "per_second": round(channel_items[channel] / seconds)
+                            if seconds
+                            else None,
+                        }
+                        for channel, seconds in channel_seconds.items()
+                    },
+                    "target_interactions_per_second": 10_000,
+                    "worker_rss_mb_before_sync": rss_before,
+                    "worker_peak_rss_mb": rss_peak,
+                    "target_peak_rss_mb": 250,
+                    "raw_copy_upsert_rows_per_second": round(raw_rate),
+                    "ratio_ours_to_raw": round(ours_rate / raw_rate, 3),
+                    "target_ratio": 0.25,
+                    "second_sync_status": second.status,
+                    "second_sync_created": second.created,
+                    "second_sync_seconds": round(second_seconds, 2),
+                    "target_second_sync_seconds": 2,
+                },
+                ensure_ascii=False,
+            )
+        )
+    finally:
+        simulator_process.terminate()
+        simulator_process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
