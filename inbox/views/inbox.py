@@ -50,6 +50,12 @@ BULK_BATCH_TTL_SECONDS = 24 * 3600
 FINAL_DELIVERY = {"sent", "confirmed", "failed", "dry_run", "cancelled"}
 
 
+def _notify(request: WorkspaceRequest, level: int, text: str) -> None:
+    """A flash notice for full-page (PRG) responses; htmx responses show their own state."""
+    if not request.htmx:
+        messages.add_message(request, level, text)
+
+
 def _is_partial(request: WorkspaceRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
@@ -306,10 +312,10 @@ def interaction_reply(request: WorkspaceRequest, pk: int) -> HttpResponse:
         interaction = selectors.interaction_for_page(request.workspace, pk)
     if not request.htmx:
         if sent:
-            messages.success(request, _("The reply is queued for publishing."))
+            _notify(request, messages.SUCCESS, _("The reply is queued for publishing."))
             return _back_to(interaction)
         for error in form.non_field_errors() + form.errors.get("text", []):
-            messages.error(request, error)
+            _notify(request, messages.ERROR, error)
         return _back_to(interaction)
     templates = selectors.reply_templates(request.workspace, channel=interaction.channel)
     context = _composer_context(
@@ -354,22 +360,27 @@ def interaction_note(request: WorkspaceRequest, pk: int) -> HttpResponse:
                 interaction, text=form.cleaned_data["text"], actor=request.user
             )
         except DomainError as error:
-            form.add_error("text", str(error))
+            errors = [str(error)]
         else:
-            messages.success(request, _("Note added."))
+            errors = []
+            _notify(request, messages.SUCCESS, _("Note added."))
     else:
-        messages.error(request, _("A note cannot be empty."))
-    return _refresh_detail(request, interaction)
+        errors = [_("A note cannot be empty.")]
+    for error in errors:
+        _notify(request, messages.ERROR, error)
+    return _refresh_detail(request, interaction, errors=errors)
 
 
-def _refresh_detail(request: WorkspaceRequest, interaction: Interaction) -> HttpResponse:
+def _refresh_detail(
+    request: WorkspaceRequest, interaction: Interaction, *, errors: list[str] | None = None
+) -> HttpResponse:
     """After a change: htmx gets the refreshed detail (and the list hears about it)."""
     if not request.htmx:
         return _back_to(interaction)
     interaction = selectors.interaction_for_page(request.workspace, interaction.pk)
-    response = render(
-        request, f"{TEMPLATE}#interaction-detail", _detail_context(request, interaction)
-    )
+    context = _detail_context(request, interaction)
+    context["action_errors"] = errors or []
+    response = render(request, f"{TEMPLATE}#interaction-detail", context)
     return trigger_client_event(response, "interaction-changed", {"pk": interaction.pk})
 
 
@@ -378,6 +389,7 @@ def _refresh_detail(request: WorkspaceRequest, interaction: Interaction) -> Http
 def interaction_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
     interaction = _load(request, pk)
     form = StatusForm(request.POST)
+    errors: list[str] = []
     if form.is_valid():
         hours = form.cleaned_data.get("snooze_hours")
         try:
@@ -388,14 +400,14 @@ def interaction_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
                 snoozed_until=timezone.now() + timedelta(hours=hours) if hours else None,
             )
         except DomainError as error:
-            messages.error(request, str(error))
+            errors = [str(error)]
         else:
-            messages.success(request, _("Status changed."))
+            _notify(request, messages.SUCCESS, _("Status changed."))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return _refresh_detail(request, interaction)
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+    for error in errors:
+        _notify(request, messages.ERROR, error)
+    return _refresh_detail(request, interaction, errors=errors)
 
 
 @require_POST
@@ -408,10 +420,12 @@ def interaction_assign(request: WorkspaceRequest, pk: int) -> HttpResponse:
         assignee_id = form.cleaned_data["assignee"]
         assignee = next((m.user for m in members if m.user_id == assignee_id), None)
         interaction_services.assign_interaction(interaction, assignee=assignee, actor=request.user)
-        messages.success(request, _("Assignee changed."))
+        _notify(request, messages.SUCCESS, _("Assignee changed."))
+        errors = []
     else:
-        messages.error(request, _("Choose a member of this workspace."))
-    return _refresh_detail(request, interaction)
+        errors = [_("Choose a member of this workspace.")]
+        _notify(request, messages.ERROR, errors[0])
+    return _refresh_detail(request, interaction, errors=errors)
 
 
 @require_GET
@@ -498,7 +512,7 @@ def inbox_bulk(request: WorkspaceRequest) -> HttpResponse:
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         for error in form.non_field_errors():
-            messages.error(request, error)
+            _notify(request, messages.ERROR, error)
         return _bulk_response(request, {"batch": None, "errors": form.non_field_errors()})
     base = Interaction.objects.for_workspace(request.workspace).select_related("workspace")
     if form.cleaned_data["scope"] == "all":
@@ -609,11 +623,11 @@ def saved_views(request: WorkspaceRequest) -> HttpResponse:
                     request.workspace, actor=request.user, **form.cleaned_data
                 )
             except DomainError as error:
-                messages.error(request, str(error))
+                _notify(request, messages.ERROR, str(error))
             else:
-                messages.success(request, _("View saved."))
+                _notify(request, messages.SUCCESS, _("View saved."))
         else:
-            messages.error(request, _("Give the view a name."))
+            _notify(request, messages.ERROR, _("Give the view a name."))
         if not request.htmx:
             return redirect(f"{reverse('inbox:inbox')}?{form.data.get('query', '')}")
     if _is_partial(request):
@@ -631,7 +645,7 @@ def saved_view_delete(request: WorkspaceRequest, view_id: int) -> HttpResponse:
         saved_view_services.delete_saved_view(view, actor=request.user)
     except DomainError as error:
         raise PermissionDenied(str(error)) from error
-    messages.success(request, _("View deleted."))
+    _notify(request, messages.SUCCESS, _("View deleted."))
     if request.htmx:
         return render(request, f"{TEMPLATE}#saved-views", _saved_views_context(request))
     return redirect("inbox:inbox")

@@ -555,3 +555,15 @@ def test_every_role_can_work_the_inbox(request, workspace, client_fixture):
 
     assert client.get(reverse("inbox:inbox")).status_code == 200
     assert client.get(reverse("inbox:interaction-detail", args=[item.pk])).status_code == 200
+
+
+def test_interaction_status_htmx_error_is_shown_in_the_detail(agent_client, workspace):
+    item = make_interaction(workspace=workspace, status="open")
+
+    response = agent_client.post(
+        reverse("inbox:interaction-status", args=[item.pk]), {"status": "snoozed"}, **HX
+    )
+
+    body = _body(response)
+    assert 'role="alert"' in body
+    assert "Choose how long to snooze." in body or "snooze" in body.lower()

@@ -1,0 +1,205 @@
+"""The inbox in a real headless Chromium against pytest-django's live server.
+
+Data comes from the factories (sandbox account: a sent reply is recorded as a dry run, so no
+worker is needed). Screenshots go to artifacts/e2e/ (git-ignored).
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.sessions.models import Session
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from inbox.models import Interaction, Membership, Message
+from tests.factories import (
+    make_account,
+    make_interaction,
+    make_member,
+    make_product,
+    make_workspace,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+PASSWORD = "correct-horse-battery-staple"
+GOOD_DRAFT = "Спасибо за отзыв! Рады, что вам понравилось."
+WARN_TEXT = "Мы создали тикет по вашему вопросу, спасибо за отзыв."
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Playwright's sync API keeps an event loop running in this thread; the ORM calls of the test
+# itself (arrange/assert) are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def seller(db):
+    workspace = make_workspace(name="Ромашка")
+    user = make_member(
+        workspace=workspace,
+        role=Membership.Role.AGENT,
+        email="agent@example.com",
+        full_name="Антон Агент",
+    )
+    account = make_account(workspace=workspace, name="WB Ромашка", sandbox_mode=True)
+    product = make_product(workspace=workspace, account=account, name="Футболка хлопковая")
+    items = [
+        make_interaction(
+            workspace=workspace,
+            account=account,
+            product=product,
+            rating=5,
+            customer_name=f"Покупатель {i}",
+            text=f"Отличная футболка, номер {i}",
+            draft=f"{GOOD_DRAFT} Ждём вас снова, заказ {i}.",
+            sentiment="positive",
+        )
+        for i in range(4)
+    ]
+    items.append(
+        make_interaction(
+            workspace=workspace,
+            account=account,
+            product=product,
+            rating=1,
+            customer_name="<script>alert('x')</script>",
+            text="Брак: шов <b>разошёлся</b>",
+            draft=GOOD_DRAFT,
+            sentiment="negative",
+            priority="high",
+        )
+    )
+    return user, items
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _log_in(page: Page, live_server, email: str) -> None:
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form[action$='/accounts/login/'] [type=submit]").click()
+
+
+def test_inbox_end_to_end_on_desktop_and_phone(browser: Browser, live_server, seller) -> None:
+    user, items = seller
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # Log in and see the reviews.
+    page.goto(f"{live_server.url}/app/inbox/")
+    _log_in(page, live_server, user.email)
+    page.wait_for_url("**/app/inbox/")
+    expect(page.locator(".interaction-row")).to_have_count(5)
+    # Customer text is text, never markup.
+    expect(page.get_by_text("<script>alert('x')</script>").first).to_be_visible()
+    _shot(page, "01-inbox")
+
+    # Open one review (htmx swaps the detail in and pushes its URL).
+    first = items[0]
+    page.locator(f"#interaction-row-{first.pk} .row-link").click()
+    page.wait_for_url(f"**/app/inbox/{first.pk}/")
+    composer = page.locator("#composer-text")
+    expect(composer).to_have_value(first.draft)
+
+    # Edit the draft: a guardrail warning appears as you type.
+    composer.fill(WARN_TEXT)
+    expect(page.locator("#guardrail-findings mark")).to_have_text("тикет")
+    _shot(page, "02-guardrail-warning")
+
+    # Publish a clean reply: the delivery state shows the (sandbox) dry run.
+    composer.fill(GOOD_DRAFT + " Хорошего дня!")
+    page.locator("#composer-form button[type=submit]:not([formaction])").click()
+    expect(page.locator("#delivery-state")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#composer[data-sent=\"true\"]') !== null")
+    assert Message.objects.filter(interaction=first, direction="out").count() == 1
+    _shot(page, "03-published")
+
+    # Keyboard: j moves to the next item.
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("j")
+    page.wait_for_url("**/app/inbox/*/")
+
+    # Bulk-approve two more 5★ reviews.
+    page.goto(f"{live_server.url}/app/inbox/?rating=5")
+    for item in items[1:3]:
+        page.locator(f"#interaction-row-{item.pk} .row-check").check()
+    page.locator("#bulk-form button[type=submit]").click()
+    expect(page.locator("#bulk-result progress")).to_be_visible()
+    published = set(
+        Message.objects.filter(direction="out").values_list("interaction_id", flat=True)
+    )
+    assert published == {items[0].pk, items[1].pk, items[2].pk}
+    _shot(page, "04-bulk")
+    assert errors == []
+
+    # The same session on a 375 px phone: the list, then one item with a way back.
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        storage_state=context.storage_state(),
+    )
+    context.close()
+    page = phone.new_page()
+    page.set_default_timeout(8000)
+    page.goto(f"{live_server.url}/app/inbox/")
+    expect(page.locator(".inbox-list-pane")).to_be_visible()
+    expect(page.locator("#interaction-detail-pane")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    _shot(page, "05-mobile-list")
+
+    page.locator(f"#interaction-row-{items[4].pk} .row-link").click()
+    expect(page.locator("#composer-text")).to_be_visible()
+    expect(page.locator(".inbox-list-pane")).to_be_hidden()
+    expect(page.locator(".back-to-list")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    _shot(page, "06-mobile-detail")
+    phone.close()
+
+
+def test_inbox_expired_session_keeps_the_typed_reply(browser: Browser, live_server, seller) -> None:
+    user, items = seller
+    item = items[3]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    page.goto(f"{live_server.url}/app/inbox/{item.pk}/")
+    _log_in(page, live_server, user.email)
+    page.wait_for_url(f"**/app/inbox/{item.pk}/")
+
+    typed = "Ольга, спасибо! Мы проверим партию и напишем вам."
+    page.locator("#composer-text").fill(typed)
+    Session.objects.all().delete()  # the session expires on the server while the agent types
+    page.locator("#composer-form button[type=submit]:not([formaction])").click()
+
+    page.wait_for_url("**/accounts/login/**")
+    _log_in(page, live_server, user.email)
+    page.wait_for_url(f"**/app/inbox/{item.pk}/")
+    expect(page.locator("#composer-text")).to_have_value(typed)
+    assert not Message.objects.filter(interaction=item, direction="out").exists()
+    assert Interaction.objects.get(pk=item.pk).draft != typed
+    _shot(page, "07-session-restored")
+    context.close()
