@@ -97,6 +97,84 @@ _COMPLAINTS: tuple[Intent, ...] = tuple(
 _TIE_BONUS: Mapping[Intent, float] = MappingProxyType(
     {intent: (len(TIE_BREAK) - rank) * 0.01 for rank, intent in enumerate(TIE_BREAK)}
 )
+_CONCRETE: tuple[Intent, ...] = tuple(i for i in _COMPLAINTS if i != Intent.OTHER)
+_CONCRETE_MIN = 1.0
+# Negated verbs that are opinions, purchases or habits, not an item failing its job.
+_VERB_ENDINGS: tuple[str, ...] = ("ть", "ться", "ти", "чь")
+_NOT_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "быть",
+        "мочь",
+        "хотеть",
+        "знать",
+        "понять",
+        "понимать",
+        "нравиться",
+        "понравиться",
+        "советовать",
+        "посоветовать",
+        "рекомендовать",
+        "стоить",
+        "покупать",
+        "купить",
+        "брать",
+        "взять",
+        "заказывать",
+        "заказать",
+        "ожидать",
+        "пожалеть",
+        "жалеть",
+        "пробовать",
+        "попробовать",
+        "использовать",
+        "открыть",
+        "открывать",
+        "видеть",
+        "увидеть",
+        "успеть",
+        "заметить",
+        "замечать",
+        "почувствовать",
+        "чувствовать",
+        "разочаровать",
+        "подвести",
+        "впечатлить",
+        "впечатлять",
+        "зайти",
+        "подойти",
+        "подходить",
+        "сказать",
+        "говорить",
+        "есть",
+        "пить",
+        "кушать",
+        "съесть",
+        "верить",
+        "прийти",
+        "приходить",
+        "доставить",
+        "положить",
+        "вложить",
+        "приложить",
+        "ответить",
+        "писать",
+        "вернуть",
+        "смочь",
+        "стать",
+        "торопиться",
+        "спешить",
+        "бояться",
+        "ждать",
+        "дождаться",
+        "найти",
+        "обнаружить",
+    }
+)
+_FAILED_QD_WEIGHT = 1.0
+_FAILED_QD_MAX = 2.0
+# A return or refusal this strong wins over any other complaint.
+_RETURN_MIN = 3.0
+_VAGUE_DAMP = 0.3
 # Star rating as a prior; the text can override it.
 _RATING_PRIOR: Mapping[int, float] = MappingProxyType({1: -0.5, 2: -0.4, 3: -0.2, 4: 0.2, 5: 0.3})
 
@@ -266,9 +344,27 @@ def _signals(inp: AnalysisInput) -> _Signals:
     frowns = len(_FROWN_RE.findall(text))
     totals["pos"] += min(smiles, 3) * 0.6
     totals["neg"] += min(frowns, 3) * 0.7
+    failed = _failed_functions(keys)
+    if failed and totals.get(Intent.QUALITY_DEFECT.value, 0.0) < _FAILED_QD_MAX:
+        # "Не подтягивает, не разглаживает": a negated action verb says the item
+        # does not do what it is for.
+        totals[Intent.QUALITY_DEFECT.value] += min(failed, 2) * _FAILED_QD_WEIGHT
+    vague = totals.pop("vague", 0.0)
+    if vague:
+        # "Didn't like it" is `other` only while the text names no concrete reason.
+        concrete = max((totals.get(i.value, 0.0) for i in _CONCRETE), default=0.0)
+        totals["other"] += vague if concrete < _CONCRETE_MIN else vague * _VAGUE_DAMP
     if totals.get("wrong_item", 0.0) < 2.5 and _names_two_colours(keys):
         totals["wrong_item"] += 2.5
     return _Signals(scores=totals, keys=tuple(keys), questions=len(_QUESTION_RE.findall(text)))
+
+
+def _failed_functions(keys: list[str]) -> int:
+    count = 0
+    for key in keys:
+        if key.startswith("!") and key.endswith(_VERB_ENDINGS) and key[1:] not in _NOT_FUNCTIONS:
+            count += 1
+    return count
 
 
 def _names_two_colours(keys: list[str]) -> bool:
@@ -323,6 +419,12 @@ def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Inte
     scores = signals.scores
     complaint, strength = _best(scores, _COMPLAINTS)
     asking = scores.get("q", 0.0) + min(signals.questions, 2) * 1.5
+    if (
+        scores.get(Intent.RETURN_REFUND.value, 0.0) >= _RETURN_MIN
+        and sentiment != Sentiment.POSITIVE
+    ):
+        # A return or refusal beats the complaint behind it (tie-break rule 1 of the guide).
+        return Intent.RETURN_REFUND, max(strength, 1.0)
     if signals.questions and asking >= 2.5 and (strength < 3.0 or channel == Channel.QUESTION):
         return Intent.PRODUCT_QUESTION, strength
     if channel == Channel.QUESTION and strength < 3.0:

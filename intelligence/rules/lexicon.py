@@ -9,7 +9,8 @@ Every cue is matched against the lemma of one token (see ``intelligence.rules.mo
 * ``a b``       two cues on neighbouring tokens (one token may sit between them).
 
 Each cue carries weights for labels: the ten intents, ``pos`` / ``neg`` (sentiment),
-``q`` (asking the seller something), ``deliv_ok`` / ``price_ok`` / ``size_ok`` (a satisfied
+``q`` (asking the seller something), ``vague`` (a verdict with no stated reason, which
+counts towards ``other`` only when no concrete complaint is named), ``deliv_ok`` / ``price_ok`` / ``size_ok`` (a satisfied
 remark on delivery, price or size), ``legal`` and ``health`` (escalation).
 
 Written from general knowledge of how Russian shoppers write, checked against ``reviews.csv``.
@@ -71,6 +72,8 @@ NEGATION_PASS_THROUGH: frozenset[str] = frozenset(
         "обнаружить",
         "найти",
         "случиться",
+        # "не в восторге", "не в размер": the preposition passes the negation on.
+        "в",
     }
 )
 # "Претензий нет", "запаха нет": a trailing "нет" negates these issue nouns.
@@ -283,8 +286,8 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("проблема", "neg:1"),
     ("претензия", "neg:1"),
     ("жалоба", "neg:1"),
-    ("!впечатлить", "neg:1.5 other:1"),
-    ("!зайти", "neg:1.5 other:1"),
+    ("!впечатлить", "neg:1.5 vague:1"),
+    ("!зайти", "neg:1.5 vague:1"),
     ("!проблема", "pos:1"),
     ("!претензия", "pos:1"),
     ("!брак", "pos:1"),
@@ -1340,7 +1343,7 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("тесноват*", "size_fit:2.5 neg:1"),
     ("мелковат*", "size_fit:2 neg:1"),
     ("крупноват*", "size_fit:2 neg:1"),
-    ("простоват*", "neg:1 other:0.5"),
+    ("простоват*", "neg:1 vague:0.5"),
     # --- material_smell: more sensory words ----------------------------------------------------
     ("специфическ*", "material_smell:2 neg:1"),
     ("на любитель", "material_smell:1 neg:0.7"),
@@ -1408,11 +1411,11 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("жечь", "other:2 neg:1.5 health:0.5"),
     ("печь", "other:1.5 neg:1"),
     ("шелушиться", "other:1 neg:0.5"),
-    ("ни !о чем", "neg:1.5 other:1"),
-    ("ничто особенный", "neg:1 other:1.5"),
-    ("ничего особенный", "neg:1 other:1.5"),
-    ("обычный", "neg:0.3 other:0.5"),
-    ("!понравиться", "other:1"),
+    ("ни !о чем", "neg:1.5 vague:1"),
+    ("ничто особенный", "neg:1 vague:1.5"),
+    ("ничего особенный", "neg:1 vague:1.5"),
+    ("обычный", "neg:0.3 vague:0.5"),
+    ("!понравиться", "vague:1"),
     ("!мой", "other:1 neg:0.7"),
     ("смех", "neg:1"),
     ("повезти", "neg:0.3"),
@@ -1432,18 +1435,18 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("!понятно", "neg:1"),
     ("!ясно", "neg:1"),
     ("!вау", "neg:1"),
-    ("!впечатлять", "neg:1.5 other:1"),
+    ("!впечатлять", "neg:1.5 vague:1"),
     # --- gaps found on the private dev sample of reviews.csv ---------------------------------
     # mild disappointment and vague verdicts ("так себе", "не в восторге", "ожидал лучшего")
-    ("так себя", "neg:1.5 other:0.5"),
-    ("такой себя", "neg:1.5 other:0.5"),
-    ("!восторг*", "neg:1.5 other:0.5"),
+    ("так себя", "neg:1.5 vague:0.5"),
+    ("такой себя", "neg:1.5 vague:0.5"),
+    ("!восторг*", "neg:1.5 vague:0.5"),
     ("ожидать хороший", "neg:3"),
     ("не то ожидать", "neg:1.5"),
     ("мучение", "neg:1.5"),
     ("мучиться", "neg:1.5"),
-    ("ни !о чем", "neg:1.5 other:1"),
-    ("цензура", "neg:1.5 other:1"),
+    ("ни !о чем", "neg:1.5 vague:1"),
+    ("цензура", "neg:1.5 vague:1"),
     ("трусливый", "neg:1.5"),
     ("двоякий", "neg:1"),
     ("противоречивый", "neg:1"),
@@ -1498,9 +1501,9 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("маленький банка", "size_fit:2 neg:0.5"),
     ("малюсенький", "size_fit:1.5 neg:0.5"),
     ("прогадать с размер", "size_fit:3"),
-    ("отлично сидеть", "size_ok:2 pos:1"),
-    ("хорошо сидеть", "size_ok:2 pos:1"),
-    ("идеально сидеть", "size_ok:2 pos:1"),
+    ("отлично сидеть", "size_ok:2"),
+    ("хорошо сидеть", "size_ok:2"),
+    ("идеально сидеть", "size_ok:2"),
     ("аккуратный размер", "size_ok:2 pos:1"),
     # --- escalation -------------------------------------------------------------------
     ("суд", "legal:3 neg:1"),

@@ -252,3 +252,52 @@ def test_analyze_text_missing_packaging_is_delivery():
     analysis = analyze_text(_review("Пришло вообще без упаковки, просто в пакете.", 3))
 
     assert analysis.intent == "delivery_packaging"
+
+
+def test_analyze_text_failed_functions_are_a_defect():
+    # Negated action verbs: the item does not do what it is for.
+    for text in (
+        "Сыворотка не питает и не выравнивает тон.",
+        "Фонарик не светит дальше метра, батарейки меняла.",
+    ):
+        result = analyze_text(_review(text, 2))
+        assert result.intent == "quality_defect", text
+        assert result.sentiment == "negative", text
+
+
+def test_analyze_text_vague_verdict_yields_to_a_concrete_reason():
+    # "Не понравилось" alone is `other`; with a named reason that reason wins.
+    assert analyze_text(_review("Не понравилось.", 2)).intent == "other"
+    result = analyze_text(_review("Не понравились, гудят и трещат при включении.", 2))
+    assert result.intent == "quality_defect"
+
+
+def test_analyze_text_return_beats_arrival_damage():
+    result = analyze_text(_review("Банка пришла разбитой, всё вытекло. Оформила возврат.", 1))
+    assert result.intent == "return_refund"
+    assert result.needs_response
+
+
+def test_analyze_text_mild_disappointment_is_not_positive():
+    for text in ("Чехол так себе.", "Не в восторге от этой губки.", "Ожидала лучшего от пледа."):
+        result = analyze_text(_review(text, 4))
+        assert result.sentiment != "positive", text
+        assert result.needs_response, text
+
+
+def test_analyze_text_arrived_scratched_is_delivery():
+    result = analyze_text(_review("Термос пришёл поцарапанный.", 2))
+    assert result.intent == "delivery_packaging"
+    assert result.sentiment == "negative"
+
+
+def test_analyze_text_mixed_review_with_contrast_is_neutral():
+    result = analyze_text(_review("Плед красивый и мягкий, но сильно линяет.", 3))
+    assert result.sentiment == "neutral"
+    assert result.intent == "quality_defect"
+
+
+def test_analyze_text_good_fit_remark_is_size():
+    result = analyze_text(_review("Брюки отлично сидят.", 5))
+    assert result.intent == "size_fit"
+    assert not result.needs_response
