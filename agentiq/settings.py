@@ -191,6 +191,13 @@ LLM_MODEL = env.str("LLM_MODEL", default="deepseek-chat")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=8.0)
 LLM_MAX_PER_SYNC = env.int("LLM_MAX_PER_SYNC", default=10)
+# The "sync cycle" over which LLM_MAX_PER_SYNC is counted per account.
+LLM_SYNC_CYCLE_SECONDS = env.int("LLM_SYNC_CYCLE_SECONDS", default=60)
+# Circuit breaker (state in Redis, shared by all workers): open after this many failures
+# within the window, try again after the cool-down; meanwhile the rules engine answers.
+LLM_BREAKER_FAILURES = env.int("LLM_BREAKER_FAILURES", default=5)
+LLM_BREAKER_WINDOW_SECONDS = env.int("LLM_BREAKER_WINDOW_SECONDS", default=60)
+LLM_BREAKER_COOLDOWN_SECONDS = env.int("LLM_BREAKER_COOLDOWN_SECONDS", default=30)
 
 # --- Logging and Sentry --------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -140,11 +140,9 @@ class CircuitBreaker:
         cooldown_seconds: int | None = None,
     ) -> None:
         self.name = name
-        self.failures = failures or getattr(settings, "LLM_BREAKER_FAILURES", 5)
-        self.window_seconds = window_seconds or getattr(settings, "LLM_BREAKER_WINDOW_SECONDS", 60)
-        self.cooldown_seconds = cooldown_seconds or getattr(
-            settings, "LLM_BREAKER_COOLDOWN_SECONDS", 30
-        )
+        self.failures = failures or settings.LLM_BREAKER_FAILURES
+        self.window_seconds = window_seconds or settings.LLM_BREAKER_WINDOW_SECONDS
+        self.cooldown_seconds = cooldown_seconds or settings.LLM_BREAKER_COOLDOWN_SECONDS
 
     def _key(self, part: str) -> str:
         return f"{self.name}:{part}"

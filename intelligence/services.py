@@ -178,7 +178,7 @@ def check_outgoing_guardrails(interaction: Interaction, text: str) -> Verdict:
 def take_llm_slot(account_id: int) -> bool:
     """Count one LLM analysis against the account's budget for this sync cycle."""
     key = f"llm:cap:{account_id}"
-    ttl = int(getattr(settings, "LLM_SYNC_CYCLE_SECONDS", 60))
+    ttl = settings.LLM_SYNC_CYCLE_SECONDS
     pipe = get_redis().pipeline()
     pipe.incr(key)
     pipe.expire(key, ttl, nx=True)

@@ -86,7 +86,9 @@ BASKET_NEIGHBOURS = (1, -1, 2, -2, 3, -3)
 # Items may become visible later than their createdDate (moderation of the buyer's text).
 OVERLAP = timedelta(hours=24)
 EXPIRY_WARNING = timedelta(days=14)
-DEFAULT_INTERVAL_SECONDS = 60
+# A token with per-second limits affords the cheap "anything new?" check every few seconds
+# (a full sync follows only when something is new); a Base token gets 5 requests an hour.
+DEFAULT_INTERVAL_SECONDS = 5
 BASE_TOKEN_INTERVAL_SECONDS = 3600
 
 TEXT_LIMITS = {"review": (2, 5000), "question": (2, 5000), "chat": (1, 1000)}

@@ -627,7 +627,7 @@ def test_check_connection_accepts_a_service_token(
         ("chat", True, ""),
         ("product", True, ""),
     ]
-    assert report.suggested_interval_seconds == 60
+    assert report.suggested_interval_seconds == 5
 
 
 def test_check_connection_warns_about_a_base_tokens_hourly_limits(

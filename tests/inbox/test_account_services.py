@@ -359,7 +359,7 @@ def test_account_health_counts_channels_backlog_and_errors(workspace, other_work
     assert (health.is_slow_cadence, health.interval_minutes, health.token_label) == (
         True,
         60,
-        "Base token",
+        "базовый токен",
     )
 
 
