@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -490,18 +491,16 @@ def test_premium_plus_reads_reviews_through_v1_only(
 def test_rate_limited_request_gets_rpc_429(contract: Contract, simulator: SimulatorFixture) -> None:
     account = simulator.create_ozon_account(seed=3, reviews=1, limits=True)
 
-    url = simulator.api_url(OZON, "/v1/roles")
-    headers = {"Client-Id": account.client_id, "Api-Key": account.api_key}
-    burst = [contract.http.post(url, json={}, headers=headers).status_code for _ in range(80)]
-    limited = contract.call("/v1/roles", {}, account=account)
+    # 50 at once, refilled at 50/s: a concurrent burst of 150 outruns the refill on any machine.
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        responses = list(
+            pool.map(lambda _: contract.call("/v1/roles", {}, account=account), range(150))
+        )
+    limited = [r for r in responses if r.status_code == 429]
 
-    # 50 at once, then refills at 50/s: the first 50 always pass, then the bucket runs dry.
-    assert burst[:50] == [200] * 50
-    assert (limited.status_code, limited.json()["code"], limited.headers["Retry-After"]) == (
-        429,
-        8,
-        "1",
-    )
+    assert sum(r.status_code == 200 for r in responses) >= 50
+    assert limited
+    assert (limited[0].json()["code"], limited[0].headers["Retry-After"]) == (8, "1")
 
 
 def test_injected_server_error_and_revoked_key_use_rpc_status(
