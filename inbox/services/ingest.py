@@ -1,27 +1,28 @@
 """Ingest one page of a marketplace channel: idempotent bulk upserts, events and the cursor.
 
-Throughput matters (a first sync brings 100k+ items), so each table is written with ONE
-`INSERT … SELECT FROM unnest(arrays) … ON CONFLICT` statement per page, through a psycopg
-cursor with server-side binding (arrays travel as binary parameters, not as quoted SQL).
-The number of queries per page is constant; per-item Python work is building tuples.
+One portable implementation on the Django ORM (PostgreSQL in production, SQLite for the local
+demo). Per page, in one transaction, the number of queries is constant (per table: one SELECT
+of the page's existing rows, one bulk INSERT of the missing ones, one bulk UPDATE of the
+changed ones); what changed is decided in Python, by the rules below.
 
 Idempotency: every row has a natural key (product/customer/interaction external ids,
 message `(interaction, external_id)`), so re-ingesting a page changes nothing, and an
-interaction row is rewritten only when something the marketplace shows has changed
-(`WHERE … IS DISTINCT FROM`). `xmax = 0` in RETURNING tells new rows from updated ones, so
-customer aggregates and `received` events count only newly created interactions.
+interaction row is rewritten only when something the marketplace shows has changed. New rows
+are told from existing ones by the SELECT before the INSERT (one sync per account runs at a
+time, under a Redis lock; the unique constraints stay the safety net), so customer aggregates
+and `received` events count only newly created interactions.
 """
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 import sentry_sdk
-from django.db import connection, models, transaction
+from django.db import models, transaction
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from connectors.types import ItemData, MalformedItem, Page
 from inbox.models import (
@@ -37,7 +38,7 @@ from inbox.models import (
 )
 from inbox.services import pipeline_hooks
 from inbox.services.linking import link_journeys
-from inbox.services.sla import refresh_sla_deadlines, sla_deadline, sla_minutes
+from inbox.services.sla import in_chunks, refresh_sla_deadlines, sla_deadline, sla_minutes
 
 logger = logging.getLogger(__name__)
 
@@ -46,21 +47,30 @@ logger = logging.getLogger(__name__)
 # later sync finds it instead of adding a copy.
 ANSWER_EXTERNAL_ID = "answer"
 
-_EMPTY_JSON_LIST = "[]"
-_EMPTY_JSON_OBJECT = "{}"
+# A bulk UPDATE is one CASE per column with a WHEN per row: keep each statement small.
+_UPDATE_BATCH = 500
 
-# Ids of all keys of a page: the upserted rows (`up`) plus the ones that were already there
-# (the outer SELECT sees the table as it was before the statement).
-_PRODUCT_IDS_SQL = f"""
-    SELECT id, external_id FROM up UNION ALL
-    SELECT id, external_id FROM {Product._meta.db_table}
-    WHERE account_id = %(account)s AND external_id = ANY(%(externals)s)
-"""  # noqa: S608 - table name from model metadata
-_CUSTOMER_IDS_SQL = f"""
-    SELECT id, external_id FROM up UNION ALL
-    SELECT id, external_id FROM {Customer._meta.db_table}
-    WHERE workspace_id = %(ws)s AND marketplace = %(mp)s AND external_id = ANY(%(externals)s)
-"""  # noqa: S608 - table name from model metadata
+# Interaction columns an update rewrites (plus `updated_at`), in a stable order.
+_INTERACTION_UPDATE_FIELDS = (
+    "text",
+    "pros",
+    "cons",
+    "rating",
+    "attachments",
+    "extra",
+    "customer_name",
+    "order_id",
+    "product_id",
+    "customer_id",
+    "reply_window_ends_at",
+    "last_message_at",
+    "needs_response",
+    "first_response_at",
+    "answer_edits_left",
+    "is_answered",
+)
+# Columns loaded to compare an existing interaction with the page's item.
+_INTERACTION_LOAD_FIELDS = ("id", "external_id", *_INTERACTION_UPDATE_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,79 +83,26 @@ class IngestResult:
     created_ids: tuple[int, ...]
 
 
-# --- bulk upsert plumbing ---------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
 
 
-def _array_type(model: type[models.Model], column: str) -> tuple[str, str]:
-    """(array element type for the parameter, cast applied in the SELECT) of a column."""
-    db_type = model._meta.get_field(column).db_type(connection) or "text"
-    if db_type.startswith("varchar") or db_type == "text":
-        return "text", ""
-    if db_type == "jsonb":
-        return "text", "::jsonb"
-    return db_type, ""
+def _plain(value: Any, empty: Any) -> Any:
+    """The value as stored in a JSON column (tuples → lists, odd types → str)."""
+    if not value:
+        return empty
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def _upsert(
-    cursor: psycopg.Cursor,
-    model: type[models.Model],
-    *,
-    columns: Mapping[str, Sequence[Any]],
-    constants: Mapping[str, Any],
-    conflict: str = "",
-    set_sql: str = "",
-    where_sql: str = "",
-    returning: str = "",
-    tail_sql: str = "",
-    tail_params: Mapping[str, Any] | None = None,
-) -> list[tuple[Any, ...]]:
-    """INSERT rows given column-wise (plus per-page constants) in one statement.
-
-    `conflict` is the ON CONFLICT target; with `set_sql` the conflicting row is updated (only
-    `where_sql` true), without it the row is left alone. `tail_sql` may wrap the statement:
-    it is appended after `returning` as `WITH up AS (…) <tail_sql>`.
-    """
-    table = model._meta.db_table
-    names = list(columns)
-    params: dict[str, Any] = {}
-    unnest_args = []
-    select_exprs = []
-    for index, name in enumerate(names):
-        element, cast = _array_type(model, name)
-        params[f"a{index}"] = list(columns[name])
-        unnest_args.append(f"%(a{index})b::{element}[]")
-        select_exprs.append(f"u.c{index}{cast}")
-    for index, (name, value) in enumerate(constants.items()):
-        params[f"k{index}"] = value
-        element, cast = _array_type(model, name)
-        select_exprs.append(f"%(k{index})s::{element}{cast}")
-    all_names = names + list(constants)
-    aliases = ", ".join(f"c{i}" for i in range(len(names)))
-    # Identifiers come from model metadata and code, values are always parameters.
-    sql = f"INSERT INTO {table} AS t ({', '.join(all_names)}) SELECT {', '.join(select_exprs)} "
-    sql += f"FROM unnest({', '.join(unnest_args)}) AS u({aliases})"
-    if conflict:
-        sql += f" ON CONFLICT {conflict} "
-        sql += f"DO UPDATE SET {set_sql}" if set_sql else "DO NOTHING"
-        if set_sql and where_sql:
-            sql += f" WHERE {where_sql}"
-    if returning:
-        sql += f" RETURNING {returning}"
-    if tail_sql:
-        sql = f"WITH up AS ({sql}) {tail_sql}"
-        params.update(tail_params or {})
-    cursor.execute(sql, params)
-    return cursor.fetchall() if (returning or tail_sql) else []
-
-
-def _raw_cursor() -> psycopg.Cursor:
-    """A server-side-binding cursor on Django's connection (same transaction)."""
-    connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
-
-
-def _json(value: Any, empty: str) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str) if value else empty
+def _bulk_create_with_pks(model: type[models.Model], objs: list[Any], **lookup: Any) -> None:
+    """INSERT `objs` in bulk; their pks come back (RETURNING), else are read by external id."""
+    model._default_manager.bulk_create(objs)
+    if objs and objs[0].pk is None:  # SQLite < 3.35 cannot return rows from a bulk insert
+        by_external = {obj.external_id: obj for obj in objs}
+        for chunk in in_chunks(list(by_external)):
+            for pk, external in model._default_manager.filter(
+                external_id__in=chunk, **lookup
+            ).values_list("id", "external_id"):
+                by_external[external].pk = pk
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -160,23 +117,21 @@ def ingest_page(
     interactions), interactions, messages, `received` / `updated` / `sync_error` events,
     journey links, SLA deadlines, the `SyncCursor`; on commit, the AI analysis of the new
     interactions is enqueued. Safe to repeat: a page ingested twice changes nothing.
+    Precondition: one ingest per account at a time (the sync's Redis lock).
     """
     items = list(
         {item.external_id: item for item in page.items if item.channel == channel}.values()
     )
     with transaction.atomic():
-        cursor = _raw_cursor()
-        product_ids = _upsert_products(cursor, account, items, now=now)
-        customer_ids = _upsert_customers(cursor, account, items, now=now)
-        rows = _upsert_interactions(
-            cursor, account, channel, items, product_ids, customer_ids, now=now
+        product_ids = _upsert_products(account, items, now=now)
+        customer_ids = _upsert_customers(account, items, now=now)
+        created, updated = _upsert_interactions(
+            account, channel, items, product_ids, customer_ids, now=now
         )
-        by_external = {item.external_id: item for item in items}
-        created = [(pk, by_external[ext]) for pk, ext, inserted in rows if inserted]
-        updated_ids = [pk for pk, _ext, inserted in rows if not inserted]
-        messages = _insert_messages(cursor, account, channel, rows, by_external, now=now)
-        _update_customer_aggregates(cursor, created, customer_ids)
-        _insert_events(cursor, account, created, updated_ids, now=now)
+        updated_ids = [pk for pk, _item in updated]
+        messages = _insert_messages(account, channel, created, updated, now=now)
+        _update_customer_aggregates(created, customer_ids, now=now)
+        _insert_events(account, created, updated_ids)
         if updated_ids:
             refresh_sla_deadlines(updated_ids)
         created_ids = [pk for pk, _item in created]
@@ -188,7 +143,7 @@ def ingest_page(
     return IngestResult(
         created=len(created_ids),
         updated=len(updated_ids),
-        unchanged=len(items) - len(rows),
+        unchanged=len(items) - len(created_ids) - len(updated_ids),
         malformed=len(page.malformed),
         messages=messages,
         created_ids=tuple(created_ids),
@@ -196,85 +151,90 @@ def ingest_page(
 
 
 def _upsert_products(
-    cursor: psycopg.Cursor, account: MarketplaceAccount, items: list[ItemData], *, now: datetime
+    account: MarketplaceAccount, items: list[ItemData], *, now: datetime
 ) -> dict[str, int]:
-    products: dict[str, ItemData] = {}
+    """Create the page's missing products; refresh names of never-refreshed ones. ext → pk."""
+    fields: dict[str, tuple[str, str, str]] = {}
     for item in items:
         if item.product_external_id:
-            products[item.product_external_id] = item
-    if not products:
+            fields[item.product_external_id] = (
+                item.product_name[:500],
+                item.product_brand[:200],
+                item.product_article[:200],
+            )
+    if not fields:
         return {}
-    firsts = list(products.values())
-    # A card refreshed from the content API (cached_at set) is richer than the item's fields:
-    # only never-refreshed products take names from items.
-    rows = _upsert(
-        cursor,
-        Product,
-        columns={
-            "external_id": list(products),
-            "name": [i.product_name[:500] for i in firsts],
-            "brand": [i.product_brand[:200] for i in firsts],
-            "article": [i.product_article[:200] for i in firsts],
-        },
-        constants={
-            "workspace_id": account.workspace_id,
-            "account_id": account.pk,
-            "image_url": "",
-            "card_data": _EMPTY_JSON_OBJECT,
-            "created_at": now,
-            "updated_at": now,
-        },
-        conflict="(account_id, external_id)",
-        set_sql=(
-            "name = EXCLUDED.name, brand = EXCLUDED.brand, article = EXCLUDED.article, "
-            "updated_at = EXCLUDED.updated_at"
-        ),
-        where_sql=(
-            "t.cached_at IS NULL AND EXCLUDED.name <> '' AND "
-            "(t.name, t.brand, t.article) IS DISTINCT FROM "
-            "(EXCLUDED.name, EXCLUDED.brand, EXCLUDED.article)"
-        ),
-        returning="id, external_id",
-        tail_sql=_PRODUCT_IDS_SQL,
-        tail_params={"account": account.pk, "externals": list(products)},
-    )
-    return {external: pk for pk, external in rows}
+    ids: dict[str, int] = {}
+    changed = []
+    externals = list(fields)
+    for chunk in in_chunks(externals):
+        for pk, external, name, brand, article, cached_at in Product.objects.filter(
+            account=account, external_id__in=chunk
+        ).values_list("id", "external_id", "name", "brand", "article", "cached_at"):
+            ids[external] = pk
+            new = fields[external]
+            # A card refreshed from the content API (cached_at set) is richer than the item's
+            # fields: only never-refreshed products take names from items.
+            if cached_at is None and new[0] and new != (name, brand, article):
+                changed.append(
+                    Product(pk=pk, name=new[0], brand=new[1], article=new[2], updated_at=now)
+                )
+    missing = [
+        Product(
+            workspace_id=account.workspace_id,
+            account=account,
+            external_id=external,
+            name=name,
+            brand=brand,
+            article=article,
+        )
+        for external, (name, brand, article) in fields.items()
+        if external not in ids
+    ]
+    if missing:
+        _bulk_create_with_pks(Product, missing, account=account)
+        ids.update((product.external_id, product.pk) for product in missing)
+    if changed:
+        Product.objects.bulk_update(
+            changed, ["name", "brand", "article", "updated_at"], batch_size=_UPDATE_BATCH
+        )
+    return ids
 
 
 def _upsert_customers(
-    cursor: psycopg.Cursor, account: MarketplaceAccount, items: list[ItemData], *, now: datetime
+    account: MarketplaceAccount, items: list[ItemData], *, now: datetime
 ) -> dict[str, int]:
+    """Create the page's missing customers; keep display names current. ext → pk."""
     names: dict[str, str] = {}
     for item in items:
         if item.customer_external_id:
             names[item.customer_external_id] = item.customer_name[:200]
     if not names:
         return {}
-    rows = _upsert(
-        cursor,
-        Customer,
-        columns={"external_id": list(names), "display_name": list(names.values())},
-        constants={
-            "workspace_id": account.workspace_id,
-            "marketplace": account.marketplace,
-            "interactions_count": 0,
-            "reviews_count": 0,
-            "rating_sum": 0,
-            "created_at": now,
-            "updated_at": now,
-        },
-        conflict="(workspace_id, marketplace, external_id)",
-        set_sql="display_name = EXCLUDED.display_name, updated_at = EXCLUDED.updated_at",
-        where_sql="EXCLUDED.display_name <> '' AND t.display_name <> EXCLUDED.display_name",
-        returning="id, external_id",
-        tail_sql=_CUSTOMER_IDS_SQL,
-        tail_params={
-            "ws": account.workspace_id,
-            "mp": account.marketplace,
-            "externals": list(names),
-        },
-    )
-    return {external: pk for pk, external in rows}
+    ids: dict[str, int] = {}
+    changed = []
+    scope = {"workspace_id": account.workspace_id, "marketplace": account.marketplace}
+    for chunk in in_chunks(list(names)):
+        for pk, external, display_name in Customer.objects.filter(
+            external_id__in=chunk, **scope
+        ).values_list("id", "external_id", "display_name"):
+            ids[external] = pk
+            new = names[external]
+            if new and new != display_name:
+                changed.append(Customer(pk=pk, display_name=new, updated_at=now))
+    missing = [
+        Customer(external_id=external, display_name=name, **scope)
+        for external, name in names.items()
+        if external not in ids
+    ]
+    if missing:
+        _bulk_create_with_pks(Customer, missing, **scope)
+        ids.update((customer.external_id, customer.pk) for customer in missing)
+    if changed:
+        Customer.objects.bulk_update(
+            changed, ["display_name", "updated_at"], batch_size=_UPDATE_BATCH
+        )
+    return ids
 
 
 def _chat_state(item: ItemData) -> tuple[datetime, datetime, datetime | None, bool]:
@@ -295,8 +255,100 @@ def _chat_state(item: ItemData) -> tuple[datetime, datetime, datetime | None, bo
     return last, last_in or last, first_out, answered
 
 
+def _item_values(
+    item: ItemData,
+    *,
+    is_chat: bool,
+    minutes: int | None,
+    edits_left: int,
+    product_ids: dict[str, int],
+    customer_ids: dict[str, int],
+    now: datetime,
+) -> dict[str, Any]:
+    """The interaction columns the item shows (as a new row would store them)."""
+    if is_chat:
+        last, sla_start, first_out, answered = _chat_state(item)
+    else:
+        last, sla_start = item.last_message_at or item.occurred_at, item.occurred_at
+        answered = item.is_answered or bool(item.answer_text)
+        first_out = now if answered else None
+    rating = item.rating
+    return {
+        "external_id": item.external_id,
+        "product_id": product_ids.get(item.product_external_id),
+        "customer_id": customer_ids.get(item.customer_external_id),
+        "customer_name": item.customer_name[:200],
+        "order_id": item.order_id[:128],
+        "rating": rating if rating and 1 <= rating <= 5 else None,
+        "text": item.text,
+        "pros": item.pros,
+        "cons": item.cons,
+        "attachments": _plain(item.attachments and list(item.attachments), []),
+        "extra": _plain(item.extra and dict(item.extra), {}),
+        "needs_response": not answered,
+        "sla_deadline_at": sla_deadline(
+            start_at=sla_start, minutes=minutes, window_ends_at=item.reply_window_ends_at
+        ),
+        "reply_window_ends_at": item.reply_window_ends_at,
+        "first_response_at": first_out,
+        "occurred_at": item.occurred_at,
+        "last_message_at": last,
+        "is_answered": answered,
+        "answer_edits_left": edits_left if answered and item.answer_editable else 0,
+    }
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any], *, is_chat: bool) -> dict[str, Any] | None:
+    """The updated columns of an existing interaction, or None when nothing shown changed.
+
+    Chats: the marketplace's state decides "answered" (who wrote last). Reviews/questions: once
+    answered stays answered (our own answer may still be in moderation when the sync runs).
+    """
+    was_answered, answered = old["is_answered"], new["is_answered"]
+    answered_changed = was_answered != answered if is_chat else answered and not was_answered
+    newer = new["last_message_at"] > old["last_message_at"]
+    if not (
+        newer
+        or answered_changed
+        or new["text"] != old["text"]
+        or new["pros"] != old["pros"]
+        or new["cons"] != old["cons"]
+        or new["rating"] != old["rating"]
+        or new["order_id"] != old["order_id"]
+        or new["customer_name"] != old["customer_name"]
+        or new["reply_window_ends_at"] != old["reply_window_ends_at"]
+        or new["attachments"] != old["attachments"]
+    ):
+        return None
+    if not answered:
+        edits_left = old["answer_edits_left"]
+    elif was_answered:
+        edits_left = min(old["answer_edits_left"], new["answer_edits_left"])
+    else:
+        edits_left = new["answer_edits_left"]
+    return {
+        "text": new["text"],
+        "pros": new["pros"],
+        "cons": new["cons"],
+        "rating": new["rating"],
+        "attachments": new["attachments"],
+        "extra": new["extra"],
+        "customer_name": new["customer_name"],
+        "order_id": new["order_id"],
+        "product_id": new["product_id"] if new["product_id"] is not None else old["product_id"],
+        "customer_id": old["customer_id"] if old["customer_id"] is not None else new["customer_id"],
+        "reply_window_ends_at": new["reply_window_ends_at"],
+        "last_message_at": new["last_message_at"] if newer else old["last_message_at"],
+        "needs_response": (
+            new["needs_response"] if newer or answered_changed else old["needs_response"]
+        ),
+        "first_response_at": old["first_response_at"] or new["first_response_at"],
+        "answer_edits_left": edits_left,
+        "is_answered": answered if is_chat else was_answered or answered,
+    }
+
+
 def _upsert_interactions(
-    cursor: psycopg.Cursor,
     account: MarketplaceAccount,
     channel: str,
     items: list[ItemData],
@@ -304,140 +356,56 @@ def _upsert_interactions(
     customer_ids: dict[str, int],
     *,
     now: datetime,
-) -> list[tuple[int, str, bool]]:
+) -> tuple[list[tuple[int, ItemData]], list[tuple[int, ItemData]]]:
+    """Insert new interactions, rewrite changed ones: ([(pk, item)] created, … updated)."""
     if not items:
-        return []
-    minutes = _normal_minutes(account, channel)
+        return [], []
     is_chat = channel == Channel.CHAT
-    edits_left = 1 if account.marketplace == "wb" else 0
-    cols: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "external_id",
-            "product_id",
-            "customer_id",
-            "customer_name",
-            "order_id",
-            "rating",
-            "text",
-            "pros",
-            "cons",
-            "attachments",
-            "needs_response",
-            "sla_deadline_at",
-            "reply_window_ends_at",
-            "first_response_at",
-            "occurred_at",
-            "last_message_at",
-            "is_answered",
-            "answer_edits_left",
-            "extra",
-        )
+    scope = {"account": account, "channel": channel}
+    existing: dict[str, dict[str, Any]] = {}
+    for chunk in in_chunks([item.external_id for item in items]):
+        for row in Interaction.objects.filter(external_id__in=chunk, **scope).values(
+            *_INTERACTION_LOAD_FIELDS
+        ):
+            existing[row["external_id"]] = row
+    options = {
+        "is_chat": is_chat,
+        "minutes": _normal_minutes(account, channel),
+        "edits_left": 1 if account.marketplace == "wb" else 0,
+        "product_ids": product_ids,
+        "customer_ids": customer_ids,
+        "now": now,
     }
-    c_ext, c_prod, c_cust, c_name, c_order, c_rating, c_text, c_pros, c_cons = (
-        cols["external_id"].append,
-        cols["product_id"].append,
-        cols["customer_id"].append,
-        cols["customer_name"].append,
-        cols["order_id"].append,
-        cols["rating"].append,
-        cols["text"].append,
-        cols["pros"].append,
-        cols["cons"].append,
-    )
+    new_rows: list[tuple[Interaction, ItemData]] = []
+    updated: list[tuple[int, ItemData]] = []
+    changes: list[Interaction] = []
+    changed_fields: set[str] = set()
+    constants = {
+        "workspace_id": account.workspace_id,
+        "account_id": account.pk,
+        "marketplace": account.marketplace,
+        "channel": channel,
+        "status": Interaction.Status.NEW,
+        "priority": Priority.NORMAL,
+    }
     for item in items:
-        c_ext(item.external_id)
-        c_prod(product_ids.get(item.product_external_id))
-        c_cust(customer_ids.get(item.customer_external_id))
-        c_name(item.customer_name[:200])
-        c_order(item.order_id[:128])
-        c_rating(item.rating if item.rating and 1 <= item.rating <= 5 else None)
-        c_text(item.text)
-        c_pros(item.pros)
-        c_cons(item.cons)
-        cols["attachments"].append(_json(list(item.attachments), _EMPTY_JSON_LIST))
-        cols["extra"].append(_json(dict(item.extra), _EMPTY_JSON_OBJECT))
-        if is_chat:
-            last, sla_start, first_out, answered = _chat_state(item)
-            needs = not answered
-        else:
-            last, sla_start = item.last_message_at or item.occurred_at, item.occurred_at
-            answered = item.is_answered or bool(item.answer_text)
-            first_out = now if answered else None
-            needs = not answered
-        cols["needs_response"].append(needs)
-        cols["sla_deadline_at"].append(
-            sla_deadline(
-                start_at=sla_start, minutes=minutes, window_ends_at=item.reply_window_ends_at
-            )
-        )
-        cols["reply_window_ends_at"].append(item.reply_window_ends_at)
-        cols["first_response_at"].append(first_out)
-        cols["occurred_at"].append(item.occurred_at)
-        cols["last_message_at"].append(last)
-        cols["is_answered"].append(answered)
-        cols["answer_edits_left"].append(edits_left if answered and item.answer_editable else 0)
-
-    # Chats: the marketplace's state decides "answered" (who wrote last). Reviews/questions: once
-    # answered stays answered (our own answer may still be in moderation when the sync runs).
-    answered_sql = "EXCLUDED.is_answered" if is_chat else "t.is_answered OR EXCLUDED.is_answered"
-    answered_changed = (
-        "t.is_answered IS DISTINCT FROM EXCLUDED.is_answered"
-        if is_chat
-        else "(EXCLUDED.is_answered AND NOT t.is_answered)"
-    )
-    set_sql = f"""
-        text = EXCLUDED.text, pros = EXCLUDED.pros, cons = EXCLUDED.cons,
-        rating = EXCLUDED.rating, attachments = EXCLUDED.attachments, extra = EXCLUDED.extra,
-        customer_name = EXCLUDED.customer_name, order_id = EXCLUDED.order_id,
-        product_id = COALESCE(EXCLUDED.product_id, t.product_id),
-        customer_id = COALESCE(t.customer_id, EXCLUDED.customer_id),
-        reply_window_ends_at = EXCLUDED.reply_window_ends_at,
-        last_message_at = GREATEST(t.last_message_at, EXCLUDED.last_message_at),
-        needs_response = CASE
-            WHEN EXCLUDED.last_message_at > t.last_message_at OR ({answered_changed})
-            THEN EXCLUDED.needs_response ELSE t.needs_response END,
-        first_response_at = COALESCE(t.first_response_at, EXCLUDED.first_response_at),
-        answer_edits_left = CASE
-            WHEN NOT EXCLUDED.is_answered THEN t.answer_edits_left
-            WHEN t.is_answered THEN LEAST(t.answer_edits_left, EXCLUDED.answer_edits_left)
-            ELSE EXCLUDED.answer_edits_left END,
-        is_answered = {answered_sql},
-        updated_at = EXCLUDED.updated_at
-    """
-    where_sql = f"""
-        (t.text, t.pros, t.cons, t.rating, t.order_id, t.customer_name,
-         t.reply_window_ends_at, t.attachments)
-        IS DISTINCT FROM
-        (EXCLUDED.text, EXCLUDED.pros, EXCLUDED.cons, EXCLUDED.rating, EXCLUDED.order_id,
-         EXCLUDED.customer_name, EXCLUDED.reply_window_ends_at, EXCLUDED.attachments)
-        OR EXCLUDED.last_message_at > t.last_message_at
-        OR ({answered_changed})
-    """
-    return _upsert(
-        cursor,
-        Interaction,
-        columns=cols,
-        constants={
-            "workspace_id": account.workspace_id,
-            "account_id": account.pk,
-            "marketplace": account.marketplace,
-            "channel": channel,
-            "status": Interaction.Status.NEW,
-            "priority": Priority.NORMAL,
-            "sentiment": "",
-            "intent": "",
-            "unread_count": 0,
-            "ai_analysis": _EMPTY_JSON_OBJECT,
-            "draft": "",
-            "created_at": now,
-            "updated_at": now,
-        },
-        conflict="(account_id, channel, external_id)",
-        set_sql=set_sql,
-        where_sql=where_sql,
-        returning="id, external_id, (xmax = 0)",
-    )
+        values = _item_values(item, **options)
+        old = existing.get(item.external_id)
+        if old is None:
+            new_rows.append((Interaction(**constants, **values), item))
+            continue
+        merged = _merged(old, values, is_chat=is_chat)
+        if merged is None:
+            continue
+        changed_fields.update(name for name, value in merged.items() if value != old[name])
+        changes.append(Interaction(pk=old["id"], updated_at=now, **merged))
+        updated.append((old["id"], item))
+    if new_rows:
+        _bulk_create_with_pks(Interaction, [row for row, _item in new_rows], **scope)
+    if changes:
+        fields = [name for name in _INTERACTION_UPDATE_FIELDS if name in changed_fields]
+        Interaction.objects.bulk_update(changes, [*fields, "updated_at"], batch_size=_UPDATE_BATCH)
+    return [(row.pk, item) for row, item in new_rows], updated
 
 
 def _normal_minutes(account: MarketplaceAccount, channel: str) -> int | None:
@@ -446,80 +414,93 @@ def _normal_minutes(account: MarketplaceAccount, channel: str) -> int | None:
 
 
 def _insert_messages(
-    cursor: psycopg.Cursor,
     account: MarketplaceAccount,
     channel: str,
-    rows: list[tuple[int, str, bool]],
-    by_external: dict[str, ItemData],
+    created: list[tuple[int, ItemData]],
+    updated: list[tuple[int, ItemData]],
     *,
     now: datetime,
 ) -> int:
-    """Chat messages (new ones only) and review/question answers (text kept current)."""
-    cols: dict[str, list[Any]] = {
-        "interaction_id": [],
-        "external_id": [],
-        "direction": [],
-        "author_type": [],
-        "text": [],
-        "attachments": [],
-        "delivery_status": [],
-        "occurred_at": [],
-    }
+    """Chat messages (new ones only) and review/question answers (text kept current).
+
+    Returns the number of messages inserted or rewritten.
+    """
     is_chat = channel == Channel.CHAT
-    for pk, external, _inserted in rows:
-        item = by_external[external]
+    # Messages already stored for the updated interactions: (interaction, external id) → (pk, text).
+    stored: dict[tuple[int, str], tuple[int, str]] = {}
+    updated_ids = [pk for pk, item in updated if item.messages or item.answer_text]
+    for chunk in in_chunks(updated_ids):
+        query = Message.objects.filter(interaction_id__in=chunk)
+        if not is_chat:
+            query = query.filter(external_id=ANSWER_EXTERNAL_ID)
+        for pk, interaction_id, external, text in query.values_list(
+            "id", "interaction_id", "external_id", "text"
+        ):
+            stored[(interaction_id, external)] = (pk, text)
+    new: list[Message] = []
+    edited: list[Message] = []
+    workspace_id = account.workspace_id
+    for pk, item in [*created, *updated]:
         if is_chat:
             for message in item.messages:
-                inbound = message.direction == Message.Direction.INBOUND
-                cols["interaction_id"].append(pk)
-                cols["external_id"].append(
+                key = (
+                    pk,
                     message.external_id
-                    or f"t:{message.occurred_at.isoformat()}:{message.direction}"
+                    or f"t:{message.occurred_at.isoformat()}:{message.direction}",
                 )
-                cols["direction"].append(message.direction)
-                cols["author_type"].append(message.author_type)
-                cols["text"].append(message.text)
-                cols["attachments"].append(_json(list(message.attachments), _EMPTY_JSON_LIST))
-                cols["delivery_status"].append(
-                    Message.DeliveryStatus.RECEIVED if inbound else Message.DeliveryStatus.CONFIRMED
+                if key in stored:
+                    continue
+                stored[key] = (0, message.text)  # a repeated id within the item is stored once
+                inbound = message.direction == Message.Direction.INBOUND
+                new.append(
+                    Message(
+                        workspace_id=workspace_id,
+                        interaction_id=pk,
+                        external_id=key[1],
+                        direction=message.direction,
+                        author_type=message.author_type,
+                        text=message.text,
+                        attachments=_plain(message.attachments and list(message.attachments), []),
+                        delivery_status=Message.DeliveryStatus.RECEIVED
+                        if inbound
+                        else Message.DeliveryStatus.CONFIRMED,
+                        occurred_at=message.occurred_at,
+                    )
                 )
-                cols["occurred_at"].append(message.occurred_at)
         elif item.answer_text:
-            cols["interaction_id"].append(pk)
-            cols["external_id"].append(ANSWER_EXTERNAL_ID)
-            cols["direction"].append(Message.Direction.OUTBOUND)
-            cols["author_type"].append(Message.AuthorType.SELLER)
-            cols["text"].append(item.answer_text)
-            cols["attachments"].append(_EMPTY_JSON_LIST)
-            cols["delivery_status"].append(Message.DeliveryStatus.CONFIRMED)
-            cols["occurred_at"].append(now)
-    if not cols["interaction_id"]:
-        return 0
-    _upsert(
-        cursor,
-        Message,
-        columns=cols,
-        constants={
-            "workspace_id": account.workspace_id,
-            "is_edit": False,
-            "attempts": 0,
-            "failure_reason": "",
-            "idempotency_key": "",
-            "created_at": now,
-            "updated_at": now,
-        },
-        conflict="(interaction_id, external_id) WHERE external_id <> ''",
-        # A review's answer can be edited on the marketplace: keep its text current.
-        set_sql="" if is_chat else "text = EXCLUDED.text, updated_at = EXCLUDED.updated_at",
-        where_sql="" if is_chat else "t.text IS DISTINCT FROM EXCLUDED.text",
-    )
-    return cursor.rowcount
+            known = stored.get((pk, ANSWER_EXTERNAL_ID))
+            if known is None:
+                new.append(
+                    Message(
+                        workspace_id=workspace_id,
+                        interaction_id=pk,
+                        external_id=ANSWER_EXTERNAL_ID,
+                        direction=Message.Direction.OUTBOUND,
+                        author_type=Message.AuthorType.SELLER,
+                        text=item.answer_text,
+                        delivery_status=Message.DeliveryStatus.CONFIRMED,
+                        occurred_at=now,
+                    )
+                )
+            elif known[1] != item.answer_text:
+                # A review's answer can be edited on the marketplace: keep its text current.
+                edited.append(Message(pk=known[0], text=item.answer_text, updated_at=now))
+    if new:
+        # The unique (interaction, external_id) constraint stays the safety net.
+        Message.objects.bulk_create(new, ignore_conflicts=True)
+    if edited:
+        Message.objects.bulk_update(edited, ["text", "updated_at"], batch_size=_UPDATE_BATCH)
+    return len(new) + len(edited)
 
 
 def _update_customer_aggregates(
-    cursor: psycopg.Cursor, created: list[tuple[int, ItemData]], customer_ids: dict[str, int]
+    created: list[tuple[int, ItemData]], customer_ids: dict[str, int], *, now: datetime
 ) -> None:
-    """Add the NEW interactions to their customers' counters (re-syncs never double-count)."""
+    """Add the NEW interactions to their customers' counters (re-syncs never double-count).
+
+    Counters are incremented in SQL (`F`), so a concurrent sync of another account of the
+    same workspace and marketplace cannot lose an increment.
+    """
     aggregates: dict[int, list[Any]] = {}
     for _pk, item in created:
         customer = customer_ids.get(item.customer_external_id)
@@ -536,49 +517,54 @@ def _update_customer_aggregates(
         agg[4] = max(agg[4], item.occurred_at)
     if not aggregates:
         return
-    values = list(aggregates.values())
-    cursor.execute(
-        f"""
-        UPDATE {Customer._meta.db_table} AS c SET
-            interactions_count = c.interactions_count + v.n,
-            reviews_count = c.reviews_count + v.r,
-            rating_sum = c.rating_sum + v.rs,
-            first_seen_at = LEAST(c.first_seen_at, v.f),
-            last_seen_at = GREATEST(c.last_seen_at, v.l)
-        FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::int[],
-                    %s::timestamptz[], %s::timestamptz[]) AS v(id, n, r, rs, f, l)
-        WHERE c.id = v.id
-        """,  # noqa: S608 - table name from model metadata
-        [list(aggregates), *([v[i] for v in values] for i in range(5))],
+    F, V = models.F, models.Value
+    when = models.DateTimeField()
+    changes = [
+        Customer(
+            pk=pk,
+            interactions_count=F("interactions_count") + count,
+            reviews_count=F("reviews_count") + reviews,
+            rating_sum=F("rating_sum") + rating_sum,
+            first_seen_at=Least(
+                Coalesce(F("first_seen_at"), V(first, when)), V(first, when), output_field=when
+            ),
+            last_seen_at=Greatest(
+                Coalesce(F("last_seen_at"), V(last, when)), V(last, when), output_field=when
+            ),
+            updated_at=now,
+        )
+        for pk, (count, reviews, rating_sum, first, last) in aggregates.items()
+    ]
+    Customer.objects.bulk_update(
+        changes,
+        [
+            "interactions_count",
+            "reviews_count",
+            "rating_sum",
+            "first_seen_at",
+            "last_seen_at",
+            "updated_at",
+        ],
+        batch_size=_UPDATE_BATCH,
     )
 
 
 def _insert_events(
-    cursor: psycopg.Cursor,
-    account: MarketplaceAccount,
-    created: list[tuple[int, ItemData]],
-    updated_ids: list[int],
-    *,
-    now: datetime,
+    account: MarketplaceAccount, created: list[tuple[int, ItemData]], updated_ids: list[int]
 ) -> None:
-    ids = [pk for pk, _item in created] + updated_ids
-    if not ids:
-        return
-    kinds = [InteractionEvent.Kind.RECEIVED.value] * len(created) + [
-        InteractionEvent.Kind.UPDATED.value
-    ] * len(updated_ids)
-    _upsert(
-        cursor,
-        InteractionEvent,
-        columns={"interaction_id": ids, "kind": kinds},
-        constants={
-            "workspace_id": account.workspace_id,
-            "account_id": account.pk,
-            "payload": '{"source": "sync"}',
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    kinds = [(pk, InteractionEvent.Kind.RECEIVED) for pk, _item in created]
+    kinds += [(pk, InteractionEvent.Kind.UPDATED) for pk in updated_ids]
+    if kinds:
+        InteractionEvent.objects.bulk_create(
+            InteractionEvent(
+                workspace_id=account.workspace_id,
+                account_id=account.pk,
+                interaction_id=pk,
+                kind=kind,
+                payload={"source": "sync"},
+            )
+            for pk, kind in kinds
+        )
 
 
 def _record_malformed(

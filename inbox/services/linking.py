@@ -8,17 +8,22 @@ Strength, strongest wins for a pair:
   the agent only: customers are never merged on it, and two different known buyer ids are
   never weakly linked.
 
-One INSERT per call, whatever the number of interactions (the ingest calls it per page).
+A constant number of queries per call, whatever the number of interactions (the ingest calls
+it per page), on PostgreSQL and SQLite alike.
 Each new interaction is linked to at most `LINKS_PER_KIND` others per kind (newest first), so a
 buyer with hundreds of orders does not produce a quadratic number of rows.
 """
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from django.db import connection
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from inbox.models import Interaction, InteractionLink
+from inbox.services.sla import in_chunks
 
 WEAK_LINK_DAYS = 3
 LINKS_PER_KIND = 20
@@ -26,88 +31,174 @@ LINKS_PER_KIND = 20
 # (a buyer's review and their question or chat), and only a few per item.
 WEAK_LINKS_PER_ITEM = 3
 
+# Strongest first: a pair keeps the reason of the lowest rank.
+_RANKS: dict[str, tuple[int, str]] = {
+    InteractionLink.Strength.CERTAIN.value: (1, "order"),
+    InteractionLink.Strength.STRONG.value: (2, "customer"),
+    InteractionLink.Strength.WEAK.value: (3, "name_product"),
+}
+_BY_RANK = {rank: (strength, reason) for strength, (rank, reason) in _RANKS.items()}
+
+
+class _Row(NamedTuple):
+    id: int
+    channel: str
+    order_id: str
+    customer_id: int | None
+    customer_name: str
+    product_id: int | None
+    occurred_at: datetime
+
+
+_ROW_FIELDS = _Row._fields
+
 
 def link_journeys(workspace_id: int, interaction_ids: Sequence[int], *, now: datetime) -> int:
     """Create (or strengthen) links from these interactions to others of the same journey.
 
-    Returns the number of links created or strengthened. Runs in the caller's transaction.
-    Pairs are stored once, as (smaller id, larger id).
+    Returns the number of links created or strengthened. Runs in the caller's transaction,
+    with a constant number of queries (the new rows, one candidate query per kind, the
+    existing links, one INSERT, one UPDATE). Pairs are stored once, as (smaller id, larger id).
     """
     if not interaction_ids:
         return 0
-    interaction = Interaction._meta.db_table
-    link = InteractionLink._meta.db_table
-    strength = InteractionLink.Strength
-    rank_sql = (
-        f"CASE {{col}} WHEN '{strength.CERTAIN}' THEN 1 WHEN '{strength.STRONG}' THEN 2 ELSE 3 END"
-    )
+    new: list[_Row] = []
+    for chunk in in_chunks(list(interaction_ids)):
+        new += (
+            _Row(*row)
+            for row in Interaction.objects.filter(
+                pk__in=chunk, workspace_id=workspace_id
+            ).values_list(*_ROW_FIELDS)
+        )
+    best: dict[tuple[int, int], int] = {}
+
+    def offer(a: int, others: Iterable[int], rank: int) -> None:
+        for b in others:
+            pair = (a, b) if a < b else (b, a)
+            if rank < best.get(pair, 4):
+                best[pair] = rank
+
     # Indexes: ix_ws_order (workspace, order_id), ix_customer_occurred (customer, occurred_at),
     # ix_product_occurred (product, occurred_at).
-    sql = f"""
-        WITH n AS (
-            SELECT id, workspace_id, channel, order_id, customer_id, customer_name, product_id,
-                   occurred_at
-            FROM {interaction} WHERE id = ANY(%(ids)s) AND workspace_id = %(ws)s
-        ),
-        candidates AS (
-            SELECT n.id AS a, o.id AS b, 1 AS rank, %(certain)s AS strength,
-                   'order' AS reason
-            FROM n JOIN LATERAL (
-                SELECT o.id FROM {interaction} o
-                WHERE o.workspace_id = n.workspace_id AND o.order_id = n.order_id
-                  AND o.id <> n.id
-                ORDER BY o.occurred_at DESC LIMIT %(per_kind)s
-            ) o ON true
-            WHERE n.order_id <> ''
-            UNION ALL
-            SELECT n.id, o.id, 2, %(strong)s, 'customer'
-            FROM n JOIN LATERAL (
-                SELECT o.id FROM {interaction} o
-                WHERE o.customer_id = n.customer_id AND o.id <> n.id
-                ORDER BY o.occurred_at DESC LIMIT %(per_kind)s
-            ) o ON true
-            WHERE n.customer_id IS NOT NULL
-            UNION ALL
-            SELECT n.id, o.id, 3, %(weak)s, 'name_product'
-            FROM n JOIN LATERAL (
-                SELECT o.id FROM {interaction} o
-                WHERE o.product_id = n.product_id
-                  AND o.occurred_at BETWEEN n.occurred_at - %(window)s
-                                        AND n.occurred_at + %(window)s
-                  AND o.customer_name = n.customer_name AND o.channel <> n.channel
-                  AND NOT (o.customer_id IS NOT NULL AND n.customer_id IS NOT NULL
-                           AND o.customer_id <> n.customer_id)
-                LIMIT %(weak_per_item)s
-            ) o ON true
-            WHERE n.customer_name <> '' AND n.product_id IS NOT NULL
-        ),
-        best AS (
-            SELECT DISTINCT ON (LEAST(a, b), GREATEST(a, b))
-                   LEAST(a, b) AS source_id, GREATEST(a, b) AS target_id, strength, reason
-            FROM candidates
-            ORDER BY LEAST(a, b), GREATEST(a, b), rank
+    by_order = _newest(
+        Interaction.objects.filter(workspace_id=workspace_id),
+        "order_id",
+        {row.order_id for row in new if row.order_id},
+    )
+    by_customer = _newest(
+        Interaction.objects.all(),
+        "customer_id",
+        {row.customer_id for row in new if row.customer_id is not None},
+    )
+    for row in new:
+        if row.order_id:
+            others = [pk for pk in by_order.get(row.order_id, ()) if pk != row.id]
+            offer(row.id, others[:LINKS_PER_KIND], 1)
+        if row.customer_id is not None:
+            others = [pk for pk in by_customer.get(row.customer_id, ()) if pk != row.id]
+            offer(row.id, others[:LINKS_PER_KIND], 2)
+    for row, others in _weak_candidates(new):
+        offer(row.id, others, 3)
+    if not best:
+        return 0
+    return _store_links(workspace_id, best, [row.id for row in new], now=now)
+
+
+def _newest(queryset: QuerySet[Interaction], column: str, keys: set[Any]) -> dict[Any, list[int]]:
+    """key → ids of the newest interactions with that `column` value (newest first).
+
+    One more than `LINKS_PER_KIND` per key: the interaction itself may be among them.
+    """
+    found: dict[Any, list[tuple[int, int]]] = defaultdict(list)
+    for chunk in in_chunks(sorted(keys)):
+        rows = (
+            queryset.filter(**{f"{column}__in": chunk})
+            .annotate(
+                newest=Window(RowNumber(), partition_by=F(column), order_by=F("occurred_at").desc())
+            )
+            .filter(newest__lte=LINKS_PER_KIND + 1)
+            .values_list(column, "newest", "id")
         )
-        INSERT INTO {link} AS l
-            (workspace_id, source_id, target_id, strength, reason, created_at, updated_at)
-        SELECT %(ws)s, source_id, target_id, strength, reason, %(now)s, %(now)s FROM best
-        ON CONFLICT (source_id, target_id) DO UPDATE
-            SET strength = EXCLUDED.strength, reason = EXCLUDED.reason,
-                updated_at = EXCLUDED.updated_at
-            WHERE {rank_sql.format(col="EXCLUDED.strength")} < {rank_sql.format(col="l.strength")}
-    """  # noqa: S608 - table names from model metadata; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "ids": list(interaction_ids),
-                "ws": workspace_id,
-                "certain": strength.CERTAIN.value,
-                "strong": strength.STRONG.value,
-                "weak": strength.WEAK.value,
-                "per_kind": LINKS_PER_KIND,
-                "weak_per_item": WEAK_LINKS_PER_ITEM,
-                "window": timedelta(days=WEAK_LINK_DAYS),
-                "now": now,
-            },
+        for key, rank, pk in rows:
+            found[key].append((rank, pk))
+    return {key: [pk for _rank, pk in sorted(ranked)] for key, ranked in found.items()}
+
+
+def _weak_candidates(new: list[_Row]) -> Iterable[tuple[_Row, list[int]]]:
+    """(interaction, others) of the same customer name and product within the window."""
+    rows = [row for row in new if row.customer_name and row.product_id is not None]
+    if not rows:
+        return
+    window = timedelta(days=WEAK_LINK_DAYS)
+    start = min(row.occurred_at for row in rows) - window
+    end = max(row.occurred_at for row in rows) + window
+    groups: dict[tuple[int, str], list[_Row]] = defaultdict(list)
+    pairs = sorted({(row.product_id, row.customer_name) for row in rows})
+    for chunk in in_chunks(pairs, lookups=2):
+        wanted = set(chunk)
+        for other in (
+            Interaction.objects.filter(
+                product_id__in={product for product, _name in chunk},
+                customer_name__in={name for _product, name in chunk},
+                occurred_at__range=(start, end),
+            )
+            .order_by("occurred_at", "id")
+            .values_list(*_ROW_FIELDS)
+        ):
+            candidate = _Row(*other)
+            key = (candidate.product_id, candidate.customer_name)
+            if key in wanted:
+                groups[key].append(candidate)
+    for row in rows:
+        others = []
+        for other in groups.get((row.product_id, row.customer_name), ()):  # type: ignore[arg-type]
+            if (
+                other.channel != row.channel
+                and abs(other.occurred_at - row.occurred_at) <= window
+                and not (
+                    other.customer_id is not None
+                    and row.customer_id is not None
+                    and other.customer_id != row.customer_id
+                )
+            ):
+                others.append(other.id)
+                if len(others) == WEAK_LINKS_PER_ITEM:
+                    break
+        yield row, others
+
+
+def _store_links(
+    workspace_id: int, best: dict[tuple[int, int], int], ids: list[int], *, now: datetime
+) -> int:
+    """Insert new pairs and strengthen weaker stored ones; the number of rows written."""
+    stored: dict[tuple[int, int], InteractionLink] = {}
+    for chunk in in_chunks(ids, lookups=2):
+        for link in InteractionLink.objects.filter(
+            Q(source_id__in=chunk) | Q(target_id__in=chunk)
+        ).only("id", "source_id", "target_id", "strength"):
+            stored[(link.source_id, link.target_id)] = link
+    created = []
+    strengthened = []
+    for (source, target), rank in best.items():
+        strength, reason = _BY_RANK[rank]
+        link = stored.get((source, target))
+        if link is None:
+            created.append(
+                InteractionLink(
+                    workspace_id=workspace_id,
+                    source_id=source,
+                    target_id=target,
+                    strength=strength,
+                    reason=reason,
+                )
+            )
+        elif rank < _RANKS[link.strength][0]:
+            link.strength, link.reason, link.updated_at = strength, reason, now
+            strengthened.append(link)
+    if created:
+        InteractionLink.objects.bulk_create(created)
+    if strengthened:
+        InteractionLink.objects.bulk_update(
+            strengthened, ["strength", "reason", "updated_at"], batch_size=500
         )
-        return cursor.rowcount
+    return len(created) + len(strengthened)

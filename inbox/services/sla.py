@@ -1,20 +1,36 @@
 """SLA deadlines: the workspace's minutes per channel and priority, capped by the marketplace.
 
 `sla_deadline` is the one formula; `sla_minutes` loads a workspace's rules in one query;
-`refresh_sla_deadlines` recomputes stored deadlines in SQL (after a re-prioritisation or a
-new inbound chat message), in one statement for any number of interactions.
+`refresh_sla_deadlines` recomputes stored deadlines (after a re-prioritisation or a new inbound
+chat message) with a constant number of queries for any number of interactions.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
+from django.db.models import Max
 
 from inbox.models import Channel, Interaction, Message, SLARule, Workspace
 
 # Used when a workspace has no rule for a channel+priority (rules are created with the workspace,
 # so this only matters for hand-made data).
 FALLBACK_MINUTES = 1440
+
+# SQLite allows 999 variables per statement: `__in` lookups go in chunks below that.
+# PostgreSQL has no such limit (Django binds client-side): one query per lookup there.
+_SQLITE_IN_CHUNK = 900
+
+
+def in_chunks(values: Sequence[Any], *, lookups: int = 1) -> Iterator[Sequence[Any]]:
+    """`values` in slices small enough for `lookups` `__in` lookups of one statement.
+
+    Shared by the ingest services (ingest, SLA, journeys), which look up whole pages by id.
+    """
+    size = _SQLITE_IN_CHUNK // lookups if connection.vendor == "sqlite" else len(values) or 1
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def sla_minutes(workspace: Workspace | int) -> dict[tuple[str, str], int]:
@@ -41,38 +57,50 @@ def refresh_sla_deadlines(interaction_ids: Sequence[int]) -> int:
     """Recompute `sla_deadline_at` of these interactions from their current priority.
 
     The start is `occurred_at`, or for chats the newest inbound message (falling back to
-    `last_message_at`). One UPDATE; callers run it inside their own transaction.
+    `last_message_at`). A constant number of queries (interactions, their workspaces' rules,
+    the chats' newest inbound messages, one bulk UPDATE of the deadlines that moved); callers
+    run it inside their own transaction. Returns the number of interactions found.
     """
     if not interaction_ids:
         return 0
-    interaction = Interaction._meta.db_table
-    rule = SLARule._meta.db_table
-    message = Message._meta.db_table
-    sql = f"""
-        UPDATE {interaction} AS i
-        SET sla_deadline_at = LEAST(
-                CASE WHEN i.channel = %(chat)s
-                     THEN COALESCE(
-                        (SELECT max(m.occurred_at) FROM {message} m
-                         WHERE m.interaction_id = i.id AND m.direction = %(inbound)s),
-                        i.last_message_at)
-                     ELSE i.occurred_at END
-                + make_interval(mins => COALESCE(
-                    (SELECT r.minutes FROM {rule} r
-                     WHERE r.workspace_id = i.workspace_id AND r.channel = i.channel
-                       AND r.priority = i.priority),
-                    %(fallback)s)),
-                i.reply_window_ends_at)
-        WHERE i.id = ANY(%(ids)s)
-    """  # noqa: S608 - table names come from model metadata, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "chat": Channel.CHAT,
-                "inbound": Message.Direction.INBOUND,
-                "fallback": FALLBACK_MINUTES,
-                "ids": list(interaction_ids),
-            },
+    rows = []
+    for chunk in in_chunks(list(interaction_ids)):
+        rows += Interaction.objects.filter(pk__in=chunk).values_list(
+            "id",
+            "workspace_id",
+            "channel",
+            "priority",
+            "occurred_at",
+            "last_message_at",
+            "reply_window_ends_at",
+            "sla_deadline_at",
         )
-        return cursor.rowcount
+    if not rows:
+        return 0
+    rules = {
+        (workspace_id, channel, priority): minutes
+        for workspace_id, channel, priority, minutes in SLARule.objects.filter(
+            workspace_id__in={row[1] for row in rows}
+        ).values_list("workspace_id", "channel", "priority", "minutes")
+    }
+    chat_ids = [row[0] for row in rows if row[2] == Channel.CHAT]
+    last_inbound: dict[int, datetime] = {}
+    for chunk in in_chunks(chat_ids):
+        last_inbound.update(
+            Message.objects.filter(interaction_id__in=chunk, direction=Message.Direction.INBOUND)
+            .values("interaction_id")
+            .annotate(last=Max("occurred_at"))
+            .values_list("interaction_id", "last")
+        )
+    changed = []
+    for pk, workspace_id, channel, priority, occurred_at, last_at, window, current in rows:
+        start = (last_inbound.get(pk) or last_at) if channel == Channel.CHAT else occurred_at
+        minutes = rules.get((workspace_id, channel, priority))
+        deadline = start + timedelta(minutes=FALLBACK_MINUTES if minutes is None else minutes)
+        if window is not None and window < deadline:
+            deadline = window
+        if deadline != current:
+            changed.append(Interaction(pk=pk, sla_deadline_at=deadline))
+    if changed:
+        Interaction.objects.bulk_update(changed, ["sla_deadline_at"], batch_size=500)
+    return len(rows)
