@@ -54,3 +54,10 @@ class PublishRejected(MarketplaceError):
 
     code = "publish_rejected"
     message = _("The marketplace refused the answer.")
+
+
+class AnswerNotReadable(MarketplaceError):
+    """The marketplace offers no way to read this answer back (e.g. one WB chat message)."""
+
+    code = "answer_not_readable"
+    message = _("The marketplace cannot show this answer back.")

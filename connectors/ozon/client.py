@@ -25,7 +25,7 @@ outbox reads the answer back (`read_answer`) before any retry.
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from django.utils import timezone
@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from connectors import http
+from connectors.base import AccountLike, ClientBase
 from connectors.exceptions import (
     AuthError,
     MalformedResponse,
@@ -96,13 +97,6 @@ CHANNEL_NAMES = {"review": "reviews", "question": "questions", "chat": "chats"}
 T = TypeVar("T")
 
 
-class AccountLike(Protocol):
-    pk: Any
-    base_url: str
-    credentials: Any
-    marketplace: str
-
-
 def _subscription_text(channel: str) -> str:
     if channel == "review":
         return _(
@@ -127,8 +121,11 @@ def _role_text(channel: str) -> str:
     return _("Product details are unavailable: the Ozon API key lacks the role for them.")
 
 
-class OzonClient:
+class OzonClient(ClientBase):
     """`MarketplaceClient` for one Ozon seller account (credentials ``client_id`` + ``api_key``)."""
+
+    MARKETPLACE = "ozon"
+    TEXT_LIMITS = TEXT_LIMITS
 
     def __init__(
         self,
@@ -658,45 +655,6 @@ class OzonClient:
             "chat", history.get("messages"), parsing.parse_chat_message, id_key="message_id"
         )
         return max(parsed, key=lambda m: m[0]) if parsed else None
-
-    def text_limits(self, channel: str) -> tuple[int, int]:
-        return TEXT_LIMITS[channel]
-
-    def publish(
-        self,
-        channel: str,
-        external_id: str,
-        text: str,
-        *,
-        idempotency_key: str,
-        is_edit: bool = False,
-    ) -> PublishResult:
-        """Send an answer. Ozon has no edit method: an edit deletes our comment/answer and
-        creates a new one (ozon-questions.md). No idempotency keys either: a write that may
-        have reached Ozon is never resent here (the caller reads back first)."""
-        low, high = self.text_limits(channel)
-        if len(text.strip()) < low or len(text) > high:
-            raise PublishRejected(
-                _("The answer must be %(min)d to %(max)d characters long; it has %(length)d.")
-                % {"min": low, "max": high, "length": len(text)}
-            )
-        extra = {
-            "account_id": self.account.pk,
-            "channel": channel,
-            "external_id": external_id,
-            "idempotency_key": idempotency_key,
-            "is_edit": is_edit,
-        }
-        if channel == "review":
-            result = self._publish_review(external_id, text, is_edit=is_edit)
-        elif channel == "question":
-            result = self._publish_question(external_id, text, is_edit=is_edit)
-        elif channel == "chat":
-            result = self._publish_chat(external_id, text)
-        else:
-            raise ValueError(f"unknown Ozon channel: {channel!r}")
-        logger.info("ozon answer sent", extra=extra)
-        return result
 
     def _rejected(self, response: httpx.Response) -> PublishRejected:
         return PublishRejected(

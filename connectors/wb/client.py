@@ -28,7 +28,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from django.utils import timezone
@@ -37,7 +37,9 @@ from django.utils.translation import ngettext
 
 from agentiq.redis import get_redis
 from connectors import http
+from connectors.base import AccountLike, ClientBase
 from connectors.exceptions import (
+    AnswerNotReadable,
     AuthError,
     MalformedResponse,
     MarketplaceError,
@@ -94,13 +96,6 @@ BASE_TOKEN_INTERVAL_SECONDS = 3600
 TEXT_LIMITS = {"review": (2, 5000), "question": (2, 5000), "chat": (1, 1000)}
 
 
-class AccountLike(Protocol):
-    pk: Any
-    base_url: str
-    credentials: Any
-    marketplace: str
-
-
 @dataclass(frozen=True, slots=True)
 class _Feed:
     channel: str
@@ -135,8 +130,11 @@ def _unix_seconds(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-class WBClient:
+class WBClient(ClientBase):
     """`MarketplaceClient` for one WB seller account (see connectors/types.py)."""
+
+    MARKETPLACE = "wb"
+    TEXT_LIMITS = TEXT_LIMITS
 
     def __init__(
         self,
@@ -730,11 +728,11 @@ class WBClient:
     def read_answer(self, channel: str, external_id: str) -> AnswerState:
         """The seller's answer of a review or question as WB shows it now.
 
-        Chat: `NotImplementedError` — WB has no way to read one message back (the chat list's
+        Chat: `AnswerNotReadable` — WB has no way to read one message back (the chat list's
         `lastMessage` does not say who sent it), so a caller must not guess from it.
         """
         if channel == "chat":
-            raise NotImplementedError("WB chat messages cannot be read back")
+            raise AnswerNotReadable
         path = {"review": "/api/v1/feedback", "question": "/api/v1/question"}[channel]
         response = self._call(
             "GET", FEEDBACKS_HOST, path, bucket=limits.FEEDBACKS, params={"id": external_id}
@@ -754,44 +752,6 @@ class WBClient:
             editable=answer.get("editable") is True,
             moderation_state=parsing.get_str(answer if channel == "review" else data, "state"),
         )
-
-    def text_limits(self, channel: str) -> tuple[int, int]:
-        return TEXT_LIMITS[channel]
-
-    def publish(
-        self,
-        channel: str,
-        external_id: str,
-        text: str,
-        *,
-        idempotency_key: str,
-        is_edit: bool = False,
-    ) -> PublishResult:
-        """Send an answer. WB has no idempotency keys: the caller reads back (`read_answer`)
-        before any retry; a 5xx or timeout of a write is never resent here."""
-        low, high = self.text_limits(channel)
-        if len(text.strip()) < low or len(text) > high:
-            raise PublishRejected(
-                _("The answer must be %(min)d to %(max)d characters long; it has %(length)d.")
-                % {"min": low, "max": high, "length": len(text)}
-            )
-        extra = {
-            "account_id": self.account.pk,
-            "channel": channel,
-            "external_id": external_id,
-            "idempotency_key": idempotency_key,
-            "is_edit": is_edit,
-        }
-        if channel == "review":
-            result = self._publish_review(external_id, text, is_edit=is_edit)
-        elif channel == "question":
-            result = self._publish_question(external_id, text, is_edit=is_edit)
-        elif channel == "chat":
-            result = self._publish_chat(external_id, text)
-        else:
-            raise ValueError(f"unknown WB channel: {channel!r}")
-        logger.info("wb answer sent", extra=extra)
-        return result
 
     def _rejected(self, response: httpx.Response) -> PublishRejected:
         return PublishRejected(

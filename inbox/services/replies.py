@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from rq import Retry
 
 from connectors.exceptions import (
+    AnswerNotReadable,
     MarketplaceError,
     PublishRejected,
     TransientMarketplaceError,
@@ -189,7 +190,7 @@ def _read_answer(client: MarketplaceClient, message: Message) -> AnswerState | N
     interaction = message.interaction
     try:
         return client.read_answer(interaction.channel, interaction.external_id)
-    except NotImplementedError:
+    except AnswerNotReadable:
         return None
 
 

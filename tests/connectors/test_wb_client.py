@@ -12,6 +12,7 @@ from django.utils import translation
 
 from connectors import http
 from connectors.exceptions import (
+    AnswerNotReadable,
     AuthError,
     MarketplaceError,
     PublishRejected,
@@ -787,5 +788,5 @@ def test_client_for_refuses_an_unknown_marketplace(workspace: Workspace) -> None
 def test_read_answer_of_a_chat_is_not_supported(workspace: Workspace) -> None:
     client = WBClient(make_account(workspace=workspace))
 
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(AnswerNotReadable):
         client.read_answer("chat", "1:7c2a0e5b-3f1d-4a77-9a0e-5d2b8f6c1e90")

@@ -1,0 +1,89 @@
+"""What every marketplace client shares: the account it serves, answer limits, publishing.
+
+A client subclasses `ClientBase`, sets `TEXT_LIMITS` and `MARKETPLACE`, and implements
+`_publish_review`, `_publish_question` and `_publish_chat`; the rest of the
+`MarketplaceClient` protocol (connectors/types.py) is its own.
+"""
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+from django.utils.translation import gettext as _
+
+from connectors.exceptions import PublishRejected
+from connectors.types import PublishResult
+
+logger = logging.getLogger(__name__)
+
+
+class AccountLike(Protocol):
+    """A `MarketplaceAccount`, saved or not (the connection check runs before saving)."""
+
+    pk: Any
+    base_url: str
+    credentials: Any
+    marketplace: str
+
+
+class ClientBase(ABC):
+    MARKETPLACE: ClassVar[str]
+    # (min, max) characters of an answer per channel, from the marketplace's contract.
+    TEXT_LIMITS: ClassVar[Mapping[str, tuple[int, int]]]
+
+    account: AccountLike
+
+    def text_limits(self, channel: str) -> tuple[int, int]:
+        return self.TEXT_LIMITS[channel]
+
+    def publish(
+        self,
+        channel: str,
+        external_id: str,
+        text: str,
+        *,
+        idempotency_key: str,
+        is_edit: bool = False,
+    ) -> PublishResult:
+        """Send an answer after checking the channel's length limits.
+
+        Marketplaces take no idempotency keys: the caller reads the answer back
+        (`read_answer`) before any retry, and a write that may have reached the marketplace
+        (5xx, timeout) is never resent here.
+        """
+        low, high = self.text_limits(channel)
+        if len(text.strip()) < low or len(text) > high:
+            raise PublishRejected(
+                _("The answer must be %(min)d to %(max)d characters long; it has %(length)d.")
+                % {"min": low, "max": high, "length": len(text)}
+            )
+        if channel == "review":
+            result = self._publish_review(external_id, text, is_edit=is_edit)
+        elif channel == "question":
+            result = self._publish_question(external_id, text, is_edit=is_edit)
+        elif channel == "chat":
+            result = self._publish_chat(external_id, text)
+        else:
+            raise ValueError(f"unknown {self.MARKETPLACE} channel: {channel!r}")
+        logger.info(
+            "Answer sent",
+            extra={
+                "account_id": self.account.pk,
+                "marketplace": self.MARKETPLACE,
+                "channel": channel,
+                "external_id": external_id,
+                "idempotency_key": idempotency_key,
+                "is_edit": is_edit,
+            },
+        )
+        return result
+
+    @abstractmethod
+    def _publish_review(self, external_id: str, text: str, *, is_edit: bool) -> PublishResult: ...
+
+    @abstractmethod
+    def _publish_question(self, external_id: str, text: str, *, is_edit: bool) -> PublishResult: ...
+
+    @abstractmethod
+    def _publish_chat(self, external_id: str, text: str) -> PublishResult: ...
