@@ -24,11 +24,16 @@ test: export AXES_ENABLED = true
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy agentiq connectors inbox intelligence analytics
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=85 $(PYTEST_ARGS)
 
+# mypy loads the Django settings: give them URLs so no embedded Redis is started.
+lint: export DATABASE_URL ?= postgres:///agentiq
+lint: export REDIS_URL ?= redis://127.0.0.1:6379/9
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy agentiq connectors inbox intelligence analytics
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -6,7 +6,7 @@ so keys can be rotated without downtime.
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -46,7 +46,17 @@ def mask_secret(value: str) -> str:
     return "••••" + value[-4:] if len(value) > 4 else "••••"
 
 
-class EncryptedJSONField(models.TextField):
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+
+    # django-stubs types a model attribute by the field's (set, get) parameters: a dict here,
+    # not a TextField's str. Django's field classes are not subscriptable at runtime.
+    _DictTextField = models.TextField[dict[str, Any] | Combinable, dict[str, Any]]
+else:
+    _DictTextField = models.TextField
+
+
+class EncryptedJSONField(_DictTextField):
     """A dict stored as a Fernet token; the database never sees the clear text."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> dict | None:

@@ -98,11 +98,14 @@ class CustomerAdmin(admin.ModelAdmin):
     raw_id_fields = ["workspace"]
 
 
+_MESSAGE_INLINE_FIELDS = ("direction", "author_type", "text", "delivery_status", "sent_at")
+
+
 class MessageInline(admin.TabularInline):
     model = models.Message
     extra = 0
-    fields = ["direction", "author_type", "text", "delivery_status", "sent_at"]
-    readonly_fields = fields
+    fields = _MESSAGE_INLINE_FIELDS
+    readonly_fields = _MESSAGE_INLINE_FIELDS
     show_change_link = True
 
 

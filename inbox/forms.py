@@ -343,14 +343,18 @@ class InboxFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), max_length=200, required=False)
     marketplace = forms.ChoiceField(label=_("Marketplace"), required=False)
-    account = forms.TypedChoiceField(label=_("Account"), coerce=int, required=False, empty_value=None)
+    account = forms.TypedChoiceField(
+        label=_("Account"), coerce=int, required=False, empty_value=None
+    )
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     priority = forms.ChoiceField(label=_("Priority"), required=False)
     rating = forms.TypedChoiceField(label=_("Rating"), coerce=int, required=False, empty_value=None)
     sentiment = forms.ChoiceField(label=_("Sentiment"), required=False)
     intent = forms.ChoiceField(label=_("Topic"), required=False)
-    product = forms.TypedChoiceField(label=_("Product"), coerce=int, required=False, empty_value=None)
+    product = forms.TypedChoiceField(
+        label=_("Product"), coerce=int, required=False, empty_value=None
+    )
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     needs_response = forms.BooleanField(label=_("Needs a response"), required=False)
     sla = forms.ChoiceField(

@@ -80,8 +80,9 @@ def workspace_required(
         @wraps(func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                if getattr(request, "htmx", False):
-                    back = request.htmx.current_url_abs_path or reverse(settings.LOGIN_REDIRECT_URL)
+                htmx: HtmxDetails | None = getattr(request, "htmx", None)
+                if htmx:
+                    back = htmx.current_url_abs_path or reverse(settings.LOGIN_REDIRECT_URL)
                     return HttpResponseClientRedirect(
                         reverse(settings.LOGIN_URL) + "?" + urlencode({"next": back})
                     )

@@ -30,12 +30,8 @@ urlpatterns = [
     path("inbox/<int:pk>/notes/", inbox_views.interaction_note, name="interaction-note"),
     path("inbox/<int:pk>/status/", inbox_views.interaction_status, name="interaction-status"),
     path("inbox/<int:pk>/assign/", inbox_views.interaction_assign, name="interaction-assign"),
-    path(
-        "inbox/<int:pk>/template/", inbox_views.interaction_template, name="interaction-template"
-    ),
-    path(
-        "inbox/<int:pk>/presence/", inbox_views.interaction_presence, name="interaction-presence"
-    ),
+    path("inbox/<int:pk>/template/", inbox_views.interaction_template, name="interaction-template"),
+    path("inbox/<int:pk>/presence/", inbox_views.interaction_presence, name="interaction-presence"),
     # --- Settings: accounts, SLA, templates, auto-replies, stop-words, team, LLM usage ---
     path("settings/", settings.settings_index, name="settings-index"),
     path("settings/accounts/", accounts.account_list, name="account-list"),

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agentiq.errors import DomainError
@@ -163,15 +164,21 @@ def vary(text: str, *, name: str, seed: str) -> str:
 
 def cached_replies(interaction: Interaction, *, limit: int = CACHE_SIZE) -> list[str]:
     """Confirmed answers to other positive reviews of the same product: the response cache."""
+    # `product_id=None` in a filter means "no product" (IS NULL); spelled out for the types.
+    same_product = (
+        Q(interaction__product_id__isnull=True)
+        if interaction.product_id is None
+        else Q(interaction__product_id=interaction.product_id)
+    )
     return list(
         Message.objects.for_workspace(interaction.workspace)
         .filter(
+            same_product,
             direction=Message.Direction.OUTBOUND,
             delivery_status=Message.DeliveryStatus.CONFIRMED,
             interaction__channel=Channel.REVIEW,
             interaction__sentiment=Sentiment.POSITIVE,
             interaction__rating__gte=4,
-            interaction__product_id=interaction.product_id,
         )
         .exclude(interaction_id=interaction.pk)
         .order_by("-id")

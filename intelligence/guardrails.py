@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -490,7 +490,11 @@ _SEPARATOR_RUN = re.compile(r"[\s.\-_*·,|/\\+]+")
 
 # A token: (Cyrillic form, Latin form, start, end), offsets in the cleaned text.
 _Token = tuple[str, str, int, int]
-_CYR, _LAT, _START, _END = 0, 1, 2, 3
+# Final, so mypy indexes `_Token` by literal position (str, str, int, int).
+_CYR: Final = 0
+_LAT: Final = 1
+_START: Final = 2
+_END: Final = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ class TimestampedModel(models.Model):
 class WorkspaceQuerySet(models.QuerySet):
     """The one scoping path for tenant-owned rows (CONVENTIONS §3)."""
 
-    def for_workspace(self, workspace: "models.Model") -> Self:
+    def for_workspace(self, workspace: "models.Model | int") -> Self:
         return self.filter(workspace=workspace)
 
 

@@ -1,4 +1,4 @@
-from typing import Self
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.db import models
@@ -115,7 +115,7 @@ class Interaction(TenantModel):
     extra = models.JSONField(_("extra data"), default=dict, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
-    objects = InteractionQuerySet.as_manager()
+    objects: ClassVar = InteractionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("interaction")
@@ -204,7 +204,7 @@ class Message(TenantModel):
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True, default="")
     occurred_at = models.DateTimeField(_("occurred at"))
 
-    objects = WorkspaceQuerySet.as_manager()
+    objects: ClassVar = WorkspaceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("message")

@@ -7,6 +7,7 @@ entries older than `PRESENCE_TTL_SECONDS` are ignored (hash fields cannot expire
 
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from agentiq.redis import get_redis
 from inbox.models import Interaction, User
@@ -48,7 +49,9 @@ def interaction_viewers(
     """Other members seen on the interaction within the TTL, typing ones first."""
     at = time.time() if at is None else at
     viewers = []
-    for raw_id, raw in get_redis().hgetall(_key(interaction)).items():
+    # The client is built without decode_responses, so keys and values are bytes.
+    entries = cast("dict[bytes, bytes]", get_redis().hgetall(_key(interaction)))
+    for raw_id, raw in entries.items():
         user_id = int(raw_id)
         seen, typing, name = raw.decode().split("|", 2)
         if exclude is not None and user_id == exclude.pk:

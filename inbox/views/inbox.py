@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -314,8 +314,9 @@ def interaction_reply(request: WorkspaceRequest, pk: int) -> HttpResponse:
         if sent:
             _notify(request, messages.SUCCESS, _("The reply is queued for publishing."))
             return _back_to(interaction)
-        for error in form.non_field_errors() + form.errors.get("text", []):
-            _notify(request, messages.ERROR, error)
+        # An ErrorList yields plain strings (the stubs say ValidationError | str | promise).
+        for problem in form.non_field_errors() + form.errors.get("text", []):
+            _notify(request, messages.ERROR, str(problem))
         return _back_to(interaction)
     templates = selectors.reply_templates(request.workspace, channel=interaction.channel)
     context = _composer_context(
@@ -366,8 +367,8 @@ def interaction_note(request: WorkspaceRequest, pk: int) -> HttpResponse:
             _notify(request, messages.SUCCESS, _("Note added."))
     else:
         errors = [_("A note cannot be empty.")]
-    for error in errors:
-        _notify(request, messages.ERROR, error)
+    for problem in errors:
+        _notify(request, messages.ERROR, problem)
     return _refresh_detail(request, interaction, errors=errors)
 
 
@@ -405,8 +406,8 @@ def interaction_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
             _notify(request, messages.SUCCESS, _("Status changed."))
     else:
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-    for error in errors:
-        _notify(request, messages.ERROR, error)
+    for problem in errors:
+        _notify(request, messages.ERROR, problem)
     return _refresh_detail(request, interaction, errors=errors)
 
 
@@ -487,7 +488,8 @@ def _batch_key(request: WorkspaceRequest, batch: str) -> str:
 
 
 def _bulk_context(request: WorkspaceRequest, batch: str) -> dict[str, Any]:
-    raw = get_redis().hgetall(_batch_key(request, batch))
+    # The client is built without decode_responses, so keys and values are bytes.
+    raw = cast("dict[bytes, bytes]", get_redis().hgetall(_batch_key(request, batch)))
     if not raw:
         return {"batch": None}
     message_ids = [int(i) for i in raw[b"messages"].decode().split(",") if i]
@@ -512,7 +514,7 @@ def inbox_bulk(request: WorkspaceRequest) -> HttpResponse:
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         for error in form.non_field_errors():
-            _notify(request, messages.ERROR, error)
+            _notify(request, messages.ERROR, str(error))
         return _bulk_response(request, {"batch": None, "errors": form.non_field_errors()})
     base = Interaction.objects.for_workspace(request.workspace).select_related("workspace")
     if form.cleaned_data["scope"] == "all":
