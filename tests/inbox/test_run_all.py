@@ -1,9 +1,11 @@
 """`make run`'s launcher: demo data once, everything up, and nothing left after Ctrl-C."""
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +25,27 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _interactions_per_account(database: Path, *, accounts: int) -> dict[int, int]:
+    """account id → interactions in the demo's SQLite file, once `accounts` have some (≤ 60 s)."""
+    per_account: dict[int, int] = {}
+    for _ in range(120):
+        # Not migrated yet, or locked by the writer: try again.
+        with (
+            contextlib.suppress(sqlite3.OperationalError),
+            contextlib.closing(sqlite3.connect(database, timeout=5)) as db,
+        ):
+            per_account = {
+                account: count
+                for count, account in db.execute(
+                    "SELECT count(*), account_id FROM inbox_interaction GROUP BY account_id"
+                )
+            }
+        if len(per_account) >= accounts:
+            break
+        time.sleep(0.5)
+    return per_account
 
 
 @pytest.mark.django_db
@@ -79,6 +102,10 @@ def test_run_all_serves_the_demo_and_ctrl_c_leaves_no_process(tmp_path):
         names = " ".join(" ".join(p.cmdline()) for p in descendants)
         for part in ("runserver", "rqworker", "rqcron", "marketplace_simulator", "redis-server"):
             assert part in names
+        # The demo's first sync runs on SQLite: both demo accounts get their interactions.
+        per_account = _interactions_per_account(tmp_path / "run.sqlite3", accounts=2)
+        assert len(per_account) == 2
+        assert all(count > 0 for count in per_account.values())
     finally:
         launcher.send_signal(signal.SIGINT)
         launcher.wait(timeout=30)
