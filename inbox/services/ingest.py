@@ -368,14 +368,8 @@ def _upsert_interactions(
             *_INTERACTION_LOAD_FIELDS
         ):
             existing[row["external_id"]] = row
-    options = {
-        "is_chat": is_chat,
-        "minutes": _normal_minutes(account, channel),
-        "edits_left": 1 if account.marketplace == "wb" else 0,
-        "product_ids": product_ids,
-        "customer_ids": customer_ids,
-        "now": now,
-    }
+    minutes = _normal_minutes(account, channel)
+    edits_left = 1 if account.marketplace == "wb" else 0
     new_rows: list[tuple[Interaction, ItemData]] = []
     updated: list[tuple[int, ItemData]] = []
     changes: list[Interaction] = []
@@ -389,7 +383,15 @@ def _upsert_interactions(
         "priority": Priority.NORMAL,
     }
     for item in items:
-        values = _item_values(item, **options)
+        values = _item_values(
+            item,
+            is_chat=is_chat,
+            minutes=minutes,
+            edits_left=edits_left,
+            product_ids=product_ids,
+            customer_ids=customer_ids,
+            now=now,
+        )
         old = existing.get(item.external_id)
         if old is None:
             new_rows.append((Interaction(**constants, **values), item))

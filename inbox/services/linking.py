@@ -132,7 +132,7 @@ def _weak_candidates(new: list[_Row]) -> Iterable[tuple[_Row, list[int]]]:
     window = timedelta(days=WEAK_LINK_DAYS)
     start = min(row.occurred_at for row in rows) - window
     end = max(row.occurred_at for row in rows) + window
-    groups: dict[tuple[int, str], list[_Row]] = defaultdict(list)
+    groups: dict[tuple[int | None, str], list[_Row]] = defaultdict(list)
     pairs = sorted({(row.product_id, row.customer_name) for row in rows})
     for chunk in in_chunks(pairs, lookups=2):
         wanted = set(chunk)
@@ -151,7 +151,7 @@ def _weak_candidates(new: list[_Row]) -> Iterable[tuple[_Row, list[int]]]:
                 groups[key].append(candidate)
     for row in rows:
         others = []
-        for other in groups.get((row.product_id, row.customer_name), ()):  # type: ignore[arg-type]
+        for other in groups.get((row.product_id, row.customer_name), ()):
             if (
                 other.channel != row.channel
                 and abs(other.occurred_at - row.occurred_at) <= window
@@ -177,12 +177,12 @@ def _store_links(
             Q(source_id__in=chunk) | Q(target_id__in=chunk)
         ).only("id", "source_id", "target_id", "strength"):
             stored[(link.source_id, link.target_id)] = link
-    created = []
-    strengthened = []
+    created: list[InteractionLink] = []
+    strengthened: list[InteractionLink] = []
     for (source, target), rank in best.items():
         strength, reason = _BY_RANK[rank]
-        link = stored.get((source, target))
-        if link is None:
+        known = stored.get((source, target))
+        if known is None:
             created.append(
                 InteractionLink(
                     workspace_id=workspace_id,
@@ -192,9 +192,9 @@ def _store_links(
                     reason=reason,
                 )
             )
-        elif rank < _RANKS[link.strength][0]:
-            link.strength, link.reason, link.updated_at = strength, reason, now
-            strengthened.append(link)
+        elif rank < _RANKS[known.strength][0]:
+            known.strength, known.reason, known.updated_at = strength, reason, now
+            strengthened.append(known)
     if created:
         InteractionLink.objects.bulk_create(created)
     if strengthened:

@@ -63,7 +63,7 @@ def refresh_sla_deadlines(interaction_ids: Sequence[int]) -> int:
     """
     if not interaction_ids:
         return 0
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for chunk in in_chunks(list(interaction_ids)):
         rows += Interaction.objects.filter(pk__in=chunk).values_list(
             "id",
