@@ -69,8 +69,13 @@ _INTERACTION_UPDATE_FIELDS = (
     "answer_edits_left",
     "is_answered",
 )
-# Columns loaded to compare an existing interaction with the page's item.
-_INTERACTION_LOAD_FIELDS = ("id", "external_id", *_INTERACTION_UPDATE_FIELDS)
+# Columns loaded to compare an existing interaction with the page's item (`extra` is not
+# compared, only rewritten with a change: it is not loaded).
+_INTERACTION_LOAD_FIELDS = (
+    "id",
+    "external_id",
+    *(name for name in _INTERACTION_UPDATE_FIELDS if name != "extra"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +404,9 @@ def _upsert_interactions(
         merged = _merged(old, values, is_chat=is_chat)
         if merged is None:
             continue
-        changed_fields.update(name for name, value in merged.items() if value != old[name])
+        changed_fields.update(
+            name for name, value in merged.items() if name == "extra" or value != old[name]
+        )
         changes.append(Interaction(pk=old["id"], updated_at=now, **merged))
         updated.append((old["id"], item))
     if new_rows:
