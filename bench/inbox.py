@@ -512,13 +512,15 @@ def _generate(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
             INSERT INTO inbox_interactionlink (workspace_id, source_id, target_id, strength,
                 reason, created_at, updated_at)
             SELECT %s, s.id, o.id, 'strong', 'Тот же покупатель', now(), now()
-            FROM bench_sample AS s CROSS JOIN LATERAL (
-                SELECT id FROM inbox_interaction
-                WHERE workspace_id = %s AND id <> s.id AND id > s.id - 50000
-                ORDER BY id DESC LIMIT 2) AS o
+            FROM bench_sample AS s
+            JOIN inbox_interaction AS i ON i.id = s.id
+            CROSS JOIN LATERAL (
+                SELECT id FROM inbox_interaction AS other
+                WHERE other.customer_id = i.customer_id AND other.id <> i.id
+                ORDER BY other.occurred_at DESC LIMIT 2) AS o
             ON CONFLICT DO NOTHING
             """,
-            [workspace.pk, workspace.pk],
+            [workspace.pk],
         )
     t = mark("conversations", t)
     with connection.cursor() as cur:
@@ -731,6 +733,7 @@ def main() -> None:
         # the same conversation opened as a full page (pane + inbox list)
         "conversation_full_page": [(detail_url(pk), {}) for pk in sample_ids],
     }
+    load_before = round(os.getloadavg()[0], 2)
     results = {}
     for name, requests in scenarios.items():
         _log(f"measuring {name}")
@@ -788,6 +791,8 @@ def main() -> None:
             "python": platform.python_version(),
             "postgresql": pg_version,
             "shared_buffers": shared_buffers,
+            "load_average_1m_before_measuring": load_before,
+            "load_average_1m_after_measuring": round(os.getloadavg()[0], 2),
         },
     }
     print(json.dumps(output, ensure_ascii=False, indent=2))
