@@ -31,6 +31,9 @@ class ClientBase(ABC):
     MARKETPLACE: ClassVar[str]
     # (min, max) characters of an answer per channel, from the marketplace's contract.
     TEXT_LIMITS: ClassVar[Mapping[str, tuple[int, int]]]
+    # Whether the marketplace itself refuses a second answer to a review or question. Then a
+    # first publish attempt needs no read-back beforehand: the rate budget goes to sending.
+    REFUSES_SECOND_ANSWER: ClassVar[bool] = False
 
     account: AccountLike
 

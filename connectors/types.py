@@ -125,6 +125,9 @@ class ConnectionReport:
 class MarketplaceClient(Protocol):
     """What the sync pipeline and the outbox need from a marketplace."""
 
+    # The marketplace refuses a second answer itself (no read needed before a first attempt).
+    REFUSES_SECOND_ANSWER: bool
+
     def check_connection(self) -> ConnectionReport: ...
 
     def has_news(self, channel: str, state: Mapping[str, Any]) -> bool:

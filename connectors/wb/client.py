@@ -135,6 +135,7 @@ class WBClient(ClientBase):
 
     MARKETPLACE = "wb"
     TEXT_LIMITS = TEXT_LIMITS
+    REFUSES_SECOND_ANSWER = True  # a second POST answer is an error; questions read first
 
     def __init__(
         self,

@@ -148,14 +148,11 @@ def publish_message(message_id: int, *, now: datetime | None = None) -> Message:
     interaction = message.interaction
     client = client_for(interaction.account)
     try:
-        published = _published_already(client, message)
-        result = published or client.publish(
-            interaction.channel,
-            interaction.external_id,
-            message.text,
-            idempotency_key=message.idempotency_key,
-            is_edit=message.is_edit,
-        )
+        # Only a retry can find its own text already there (the worker died after sending);
+        # a first attempt reads first where the marketplace would accept a second answer.
+        read_first = message.attempts > 1 or not client.REFUSES_SECOND_ANSWER
+        published = _published_already(client, message) if read_first else None
+        result = published or _send(client, message, read_on_refusal=not read_first)
     except TransientMarketplaceError:
         _requeue(message)
         raise
@@ -163,6 +160,24 @@ def publish_message(message_id: int, *, now: datetime | None = None) -> Message:
         return _mark_failed(message, str(error))
     _mark_sent(message, result)
     return _confirm(client, message)
+
+
+def _send(client: MarketplaceClient, message: Message, *, read_on_refusal: bool) -> PublishResult:
+    """Send the text; a refusal without a read beforehand is checked against what is there."""
+    interaction = message.interaction
+    try:
+        return client.publish(
+            interaction.channel,
+            interaction.external_id,
+            message.text,
+            idempotency_key=message.idempotency_key,
+            is_edit=message.is_edit,
+        )
+    except PublishRejected:
+        # "Already answered" may be our own text from an attempt nobody recorded.
+        if read_on_refusal and _shows_our_text(_read_answer(client, message), message):
+            return PublishResult()
+        raise
 
 
 def _claim(message_id: int, *, now: datetime | None) -> Message:
@@ -285,6 +300,8 @@ def _confirm(client: MarketplaceClient, message: Message) -> Message:
         state = _read_answer(client, message)
     except TransientMarketplaceError:
         return message  # stays `sent`; the recovery job or the next sync will tell
+    except MarketplaceError:
+        state = AnswerState(exists=False)  # e.g. WB: "cannot get the review by id"
     if state is None:
         return message  # the client cannot read this channel back: `sent` is final
     with transaction.atomic():
