@@ -8,7 +8,7 @@ a mapping to these types, never a second pipeline.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,7 @@ class MarketplaceClient(Protocol):
     """What the sync pipeline and the outbox need from a marketplace."""
 
     # The marketplace refuses a second answer itself (no read needed before a first attempt).
-    REFUSES_SECOND_ANSWER: bool
+    REFUSES_SECOND_ANSWER: ClassVar[bool]
 
     def check_connection(self) -> ConnectionReport: ...
 
