@@ -72,12 +72,10 @@ def main() -> None:
         import redis
 
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-        commands = [
-            [*manage, "marketplace_simulator", "--port", str(sim_port)],
-            [*manage, "rqworker", "sync", "default", "--with-scheduler"],
-            [*manage, "rqworker", "outbox", "ai", "default"],
-            [*manage, "rqcron", "agentiq.cron"],
-        ]
+        sys.path.insert(0, str(ROOT))
+        from inbox.management.commands.run_all import background_processes
+
+        commands = background_processes(manage, simulator_port=str(sim_port))
         for cmd in commands:
             children.append(
                 subprocess.Popen(
@@ -87,7 +85,6 @@ def main() -> None:
             if cmd[2] == "marketplace_simulator":
                 _wait_port(sim_port)
 
-        sys.path.insert(0, str(ROOT))
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentiq.settings")
         import django
 

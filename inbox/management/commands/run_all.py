@@ -18,6 +18,21 @@ from agentiq.embedded_redis import shutdown_embedded_redis
 WEB_PORT = int(os.environ.get("PORT", "8000"))
 
 
+def background_processes(manage: list[str], *, simulator_port: str) -> list[list[str]]:
+    """The simulator, RQ workers and cron that the product runs beside its web server.
+
+    Separate workers for sync, AI and the outbox, so a long first sync never delays the
+    auto-replies of another account (the e2e benchmark starts the same set).
+    """
+    return [
+        [*manage, "marketplace_simulator", "--port", simulator_port],
+        [*manage, "rqworker", "sync", "default", "--with-scheduler"],
+        [*manage, "rqworker", "ai", "default"],
+        [*manage, "rqworker", "outbox"],
+        [*manage, "rqcron", "agentiq.cron"],
+    ]
+
+
 def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -55,7 +70,10 @@ class Command(BaseCommand):
 
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         simulator_port = settings.SIMULATOR_URL.rsplit(":", 1)[-1].rstrip("/")
-        commands = self._commands(manage, options["port"], simulator_port)
+        commands = [
+            [*manage, "runserver", f"127.0.0.1:{options['port']}", "--noreload"],
+            *background_processes(manage, simulator_port=simulator_port),
+        ]
         children = [
             subprocess.Popen(cmd, env=env, start_new_session=True)  # own process group each
             for cmd in commands
@@ -81,19 +99,6 @@ class Command(BaseCommand):
         finally:
             self._stop(children)
             shutdown_embedded_redis()
-
-    def _commands(self, manage: list[str], port: int, simulator_port: str) -> list[list[str]]:
-        commands = [
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            [*manage, "rqworker", "sync", "default", "--with-scheduler"],
-            [*manage, "rqworker", "outbox", "ai", "default"],
-            [*manage, "rqcron", "agentiq.cron"],
-        ]
-        if (
-            Path(settings.BASE_DIR) / "connectors/management/commands/marketplace_simulator.py"
-        ).exists():
-            commands.insert(0, [*manage, "marketplace_simulator", "--port", simulator_port])
-        return commands
 
     @staticmethod
     def _wait(children: list[subprocess.Popen]) -> None:
