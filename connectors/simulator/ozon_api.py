@@ -293,6 +293,7 @@ class OzonApi:
                 answered_share=float(body.get("answered_share", 0.3)),
                 moderation_seconds=float(body.get("moderation_seconds", 2.0)),
                 service_chats=_control_int(body, "service_chats", 1),
+                requests_per_second=max(1, _control_int(body, "requests_per_second", 50)),
             )
         except (TypeError, ValueError) as error:
             raise ControlError(400, str(error)) from error
@@ -391,7 +392,9 @@ class OzonApi:
         if ozon.limits_enabled:
             bucket = ozon.buckets.get("global")
             if bucket is None:
-                bucket = TokenBucket(GLOBAL_LIMIT, time.monotonic())
+                rate = ozon.options.requests_per_second
+                rule = GLOBAL_LIMIT if rate == GLOBAL_LIMIT.limit else LimitRule(rate, 1.0, rate)
+                bucket = TokenBucket(rule, time.monotonic())
                 ozon.buckets["global"] = bucket
             if not bucket.take(time.monotonic()).allowed:
                 stats.responses_429 += 1

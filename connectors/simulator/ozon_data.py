@@ -68,6 +68,9 @@ class OzonAccountOptions:
     answered_share: float = 0.3
     moderation_seconds: float = 2.0
     service_chats: int = 1
+    # Requests per second per Client-Id (Ozon's documented 50); tests may lower it to make a
+    # 429 certain however slow the machine is.
+    requests_per_second: int = 50
 
 
 @dataclass(frozen=True, slots=True)
