@@ -75,7 +75,7 @@ class Limit:
     burst: int
 
     @classmethod
-    def per(cls, requests: int, seconds: float, *, burst: int) -> "Limit":
+    def per(cls, requests: float, seconds: float, *, burst: int) -> "Limit":
         return cls(rate=requests / seconds, burst=burst)
 
 
