@@ -157,3 +157,10 @@ def test_pages_carry_a_strict_content_security_policy(client):
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
+
+
+@pytest.mark.django_db
+def test_pages_are_russian_even_for_an_english_browser(client):
+    response = client.get(reverse("login"), headers={"Accept-Language": "en-US,en;q=0.9"})
+
+    assert "Вход в AgentIQ" in response.content.decode()
