@@ -42,6 +42,7 @@ from connectors.exceptions import (
     SubscriptionRequired,
 )
 from connectors.ozon import parsing
+from connectors.parsing import ItemError, malformed
 from connectors.ratelimit import Limit
 from connectors.types import (
     AnswerState,
@@ -223,8 +224,8 @@ class OzonClient(ClientBase):
         for raw in raws:
             try:
                 good.append(parse(raw))
-            except parsing.ItemError as error:
-                bad.append(parsing.malformed(channel, raw, str(error), id_key=id_key))
+            except ItemError as error:
+                bad.append(malformed(channel, raw, str(error), id_keys=(id_key,)))
         return good, bad
 
     # ------------------------------------------------------------------ connection check
@@ -246,7 +247,7 @@ class OzonClient(ClientBase):
         expires_at: datetime | None = None
         try:
             expires_at = parsing.parse_datetime(roles.get("expires_at"), "expires_at")
-        except parsing.ItemError:
+        except ItemError:
             expires_at = None
         if expires_at is not None and expires_at <= now:
             return ConnectionReport(
@@ -362,7 +363,7 @@ class OzonClient(ClientBase):
                     return False
                 _cid, _type, _status, _at, last = parsing.parse_chat_summary(chats[0])
                 return last > int(state["watermark"])
-        except (MalformedResponse, parsing.ItemError, ValueError, TypeError):
+        except (MalformedResponse, ItemError, ValueError, TypeError):
             return True
         raise ValueError(f"unknown Ozon channel: {channel!r}")
 
@@ -540,7 +541,7 @@ class OzonClient(ClientBase):
                 try:
                     sku = str(raw.get("sku")) if isinstance(raw, dict) else ""
                     cards.append(parsing.parse_product(raw, by_sku.get(sku)))
-                except parsing.ItemError:
+                except ItemError:
                     logger.warning(
                         "ozon product card unreadable", extra={"account_id": self.account.pk}
                     )
@@ -583,7 +584,7 @@ class OzonClient(ClientBase):
         info = self._post_json("/v1/question/info", {"question_id": question_id}, "question")
         try:
             sku = parsing.get_int64(info, "sku")
-        except parsing.ItemError:
+        except ItemError:
             raise MalformedResponse() from None
         assert sku is not None
         self._skus[question_id] = sku

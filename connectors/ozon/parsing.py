@@ -6,18 +6,17 @@ fields are ignored. Large ids (sku, product_id, message_id) may come as numbers 
 strings (specs/README.md): both are accepted.
 """
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.types import ItemData, MalformedItem, MessageData, ProductCard
+from connectors.parsing import ItemError, get_dict, get_list
+from connectors.types import ItemData, MessageData, ProductCard
 
 # FBO: the seller may write within 48 h of the buyer's last message (ozon-chats.md). For
 # FBS/rFBS the window can be longer (72 h after delivery), but the delivery date is not in the
 # chat API, so the conservative 48 h is what we can promise.
 CHAT_REPLY_WINDOW = timedelta(hours=48)
-EXCERPT_MAX = 300
 ATTRIBUTE_BRAND = 85
 ATTRIBUTE_ANNOTATION = 4191
 # Ozon's chat participants (`user.type`) → (direction, author type).
@@ -25,10 +24,6 @@ CHAT_AUTHORS = {
     "customer": ("in", "customer"),
     "seller": ("out", "seller"),
 }
-
-
-class ItemError(ValueError):
-    """One item of a page breaks the contract."""
 
 
 def parse_datetime(value: Any, field: str) -> datetime:
@@ -85,49 +80,6 @@ def get_bool(raw: Mapping[str, Any], key: str) -> bool:
     if value in ("true", "false"):  # the chat list example serialises booleans as strings
         return value == "true"
     raise ItemError(f"{key}: expected a boolean")
-
-
-def get_dict(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ItemError(f"{key}: expected an object")
-    return value
-
-
-def get_list(raw: Mapping[str, Any], key: str) -> list[Any]:
-    value = raw.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ItemError(f"{key}: expected an array")
-    return value
-
-
-def excerpt(raw: Any) -> str:
-    """At most EXCERPT_MAX characters of an item, with texts cut short (never a whole text)."""
-
-    def shorten(value: Any) -> Any:
-        if isinstance(value, str) and len(value) > 40:
-            return value[:40] + "…"
-        if isinstance(value, dict):
-            return {k: shorten(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [shorten(v) for v in value[:5]]
-        return value
-
-    text = json.dumps(shorten(raw), ensure_ascii=False, default=str)
-    return text[:EXCERPT_MAX]
-
-
-def malformed(channel: str, raw: Any, error: str, *, id_key: str = "id") -> MalformedItem:
-    external_id = ""
-    if isinstance(raw, dict) and isinstance(raw.get(id_key), str | int):
-        external_id = str(raw[id_key])
-    return MalformedItem(
-        channel=channel, external_id=external_id, error=error, raw_excerpt=excerpt(raw)
-    )
 
 
 # --------------------------------------------------------------------------- reviews, questions

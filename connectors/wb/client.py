@@ -47,6 +47,7 @@ from connectors.exceptions import (
     RateLimited,
     TransientMarketplaceError,
 )
+from connectors.parsing import ItemError
 from connectors.types import (
     AnswerState,
     ChannelAccess,
@@ -715,7 +716,7 @@ class WBClient(ClientBase):
                 card = parsing.parse_card_json(
                     raw, nm_id=nm_id, media_base_url=f"https://{host}{base}"
                 )
-            except (MalformedResponse, parsing.ItemError):
+            except (MalformedResponse, ItemError):
                 logger.warning(
                     "wb storefront card unreadable",
                     extra={"account_id": self.account.pk, "nm_id": nm_id},

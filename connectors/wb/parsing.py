@@ -5,26 +5,20 @@ date); the caller turns that into a `MalformedItem` and keeps the rest of the pa
 fields are ignored (WB adds fields without notice).
 """
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from connectors.parsing import ItemError, get_list, malformed
 from connectors.types import ItemData, MalformedItem, MessageData, ProductCard
 
 # A review left unanswered for this long moves to the archive and can no longer be answered.
 REVIEW_REPLY_WINDOW = timedelta(days=30)
-EXCERPT_MAX = 300
-EXCERPT_STRING_MAX = 60
 _FRACTION_RE = re.compile(r"(\.\d{6})\d+")
 
 T = TypeVar("T")
-
-
-class ItemError(ValueError):
-    """One item of a page breaks the contract."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +98,6 @@ def _dict(raw: Mapping[str, Any], key: str, *, required: bool = False) -> Mappin
     return value
 
 
-def _list(raw: Mapping[str, Any], key: str) -> list[Any]:
-    value = raw.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ItemError(f"{key}: expected an array")
-    return value
-
-
 def get_str(raw: Mapping[str, Any], key: str) -> str:
     """A lenient read for optional, unvalidated fields: the string, or ""."""
     value = raw.get(key)
@@ -123,38 +108,6 @@ def get_dict(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """A lenient read for optional, unvalidated fields: the object, or {}."""
     value = raw.get(key)
     return value if isinstance(value, dict) else {}
-
-
-def _shorten(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > EXCERPT_STRING_MAX:
-        return value[:EXCERPT_STRING_MAX] + "…"
-    if isinstance(value, dict):
-        return {key: _shorten(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shorten(item) for item in value[:5]]
-    return value
-
-
-def excerpt(raw: Any) -> str:
-    """A short, support-friendly excerpt: long strings (customer texts) are cut."""
-    try:
-        text = json.dumps(_shorten(raw), ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(raw)
-    return text[:EXCERPT_MAX]
-
-
-def malformed(channel: str, raw: Any, error: str, *, id_keys: Iterable[str]) -> MalformedItem:
-    external_id = ""
-    if isinstance(raw, Mapping):
-        for key in id_keys:
-            value = raw.get(key)
-            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                external_id = str(value)
-                break
-    return MalformedItem(
-        channel=channel, external_id=external_id, error=error, raw_excerpt=excerpt(raw)
-    )
 
 
 def parse_each(
@@ -203,7 +156,7 @@ def _product_extra(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def _review_attachments(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
     attachments: list[Mapping[str, Any]] = []
-    for photo in _list(raw, "photoLinks"):
+    for photo in get_list(raw, "photoLinks"):
         if not isinstance(photo, dict) or not isinstance(photo.get("fullSize"), str):
             raise ItemError("photoLinks: expected objects with fullSize")
         attachments.append(
@@ -304,7 +257,7 @@ def parse_question(raw: Mapping[str, Any]) -> ItemData:
 # --------------------------------------------------------------------------- chat
 def _message_attachments(attachments: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
     result: list[Mapping[str, Any]] = []
-    for image in _list(attachments, "images"):
+    for image in get_list(attachments, "images"):
         if isinstance(image, dict) and isinstance(image.get("url"), str):
             result.append(
                 {
@@ -314,7 +267,7 @@ def _message_attachments(attachments: Mapping[str, Any]) -> tuple[Mapping[str, A
                     "date": image.get("date") or "",
                 }
             )
-    for file in _list(attachments, "files"):
+    for file in get_list(attachments, "files"):
         if isinstance(file, dict) and isinstance(file.get("url"), str):
             result.append(
                 {
@@ -445,15 +398,15 @@ def build_chats(
 def parse_card(raw: Mapping[str, Any]) -> ProductCard:
     """A Content API card (`/content/v2/get/cards/list`)."""
     nm_id = _int(raw, "nmID", required=True)
-    photos = [photo for photo in _list(raw, "photos") if isinstance(photo, dict)]
+    photos = [photo for photo in get_list(raw, "photos") if isinstance(photo, dict)]
     characteristics = {
         item["name"]: item.get("value")
-        for item in _list(raw, "characteristics")
+        for item in get_list(raw, "characteristics")
         if isinstance(item, dict) and isinstance(item.get("name"), str)
     }
     sizes = [
         {"tech_size": size.get("techSize") or "", "wb_size": size.get("wbSize") or ""}
-        for size in _list(raw, "sizes")
+        for size in get_list(raw, "sizes")
         if isinstance(size, dict)
     ]
     first = photos[0] if photos else {}
@@ -488,7 +441,7 @@ def parse_card_json(raw: Mapping[str, Any], *, nm_id: int, media_base_url: str) 
     photos = [f"{media_base_url}/images/big/{index}.webp" for index in range(1, photo_count + 1)]
     characteristics = {
         option["name"]: option.get("value")
-        for option in _list(raw, "options")
+        for option in get_list(raw, "options")
         if isinstance(option, dict) and isinstance(option.get("name"), str)
     }
     return ProductCard(
