@@ -305,7 +305,7 @@ def test_questions_methods_match_contract(
     assert (missing.status_code, missing.json()["details"]) == (404, "")
     assert count.json()["all"] == 25
     assert changed.status_code == 200
-    assert 1 <= len(top.json()["sku"]) <= 3
+    assert len(top.json()["sku"]) in {1, 2, 3}
 
 
 def test_question_answers_create_list_delete_match_contract(
