@@ -201,7 +201,7 @@ def _fingerprint_and_total(
     stats = (
         Interaction.objects.for_workspace(workspace)
         .filter(inbox_filter_q(filters, user=user, now=now))
-        .aggregate(n=Count("id"), latest=Max("updated_at"))
+        .aggregate(n=Count("*"), latest=Max("updated_at"))
     )
     latest = stats["latest"].timestamp() if stats["latest"] else 0
     return f"{stats['n']}-{latest:.6f}", stats["n"]

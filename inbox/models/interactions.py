@@ -143,6 +143,13 @@ class Interaction(TenantModel):
             # journey linking: same order / same customer
             models.Index(fields=["workspace", "order_id"], name="ix_ws_order"),
             models.Index(fields=["customer", "occurred_at"], name="ix_customer_occurred"),
+            # inbox list: count and newest change of the open items on every request
+            # (index-only with count(*); selectors._fingerprint_and_total)
+            models.Index(
+                fields=["workspace", "updated_at"],
+                condition=~Q(status="closed"),
+                name="ix_ws_open_updated",
+            ),
             # AI job: items still waiting for analysis
             models.Index(fields=["workspace", "analyzed_at"], name="ix_ws_analyzed"),
             # analytics per product
