@@ -186,6 +186,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 # --- Marketplaces, LLM ---------------------------------------------------------------------
 # Where the marketplace simulator listens; demo accounts point their base URL at it.
 SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8001")
+# Our side of the marketplaces' per-account rate limits (shared Redis buckets). Turn off only
+# against the simulator with its limits off (benchmarks of our own pipeline).
+MARKETPLACE_CLIENT_LIMITS = env.bool("MARKETPLACE_CLIENT_LIMITS", default=True)
 LLM_ENGINE = env.str("LLM_ENGINE", default="rules")  # "rules" or "llm"
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="https://api.deepseek.com/v1")
 LLM_MODEL = env.str("LLM_MODEL", default="deepseek-chat")

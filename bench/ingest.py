@@ -26,6 +26,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentiq.settings")
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres:///agentiq_bench")
 os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ["MARKETPLACE_CLIENT_LIMITS"] = "false"  # the simulator runs with its limits off
 
 
 def free_port() -> int:

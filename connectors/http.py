@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from connectors import ratelimit
@@ -174,7 +175,7 @@ def request(
     attempt = 0
     while True:
         attempt += 1
-        if budget is not None:
+        if budget is not None and settings.MARKETPLACE_CLIENT_LIMITS:
             ratelimit.acquire(
                 account_id,
                 budget.bucket,

@@ -38,6 +38,7 @@ from inbox.models import (
 )
 from inbox.services import pipeline_hooks
 from inbox.services.linking import link_journeys
+from inbox.services.rows import insert_rows
 from inbox.services.sla import in_chunks, refresh_sla_deadlines, sla_deadline, sla_minutes
 
 logger = logging.getLogger(__name__)
@@ -98,18 +99,6 @@ def _plain(value: Any, empty: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def _bulk_create_with_pks(model: type[models.Model], objs: list[Any], **lookup: Any) -> None:
-    """INSERT `objs` in bulk; their pks come back (RETURNING), else are read by external id."""
-    model._default_manager.bulk_create(objs)
-    if objs and objs[0].pk is None:  # SQLite < 3.35 cannot return rows from a bulk insert
-        by_external = {obj.external_id: obj for obj in objs}
-        for chunk in in_chunks(list(by_external)):
-            for pk, external in model._default_manager.filter(
-                external_id__in=chunk, **lookup
-            ).values_list("id", "external_id"):
-                by_external[external].pk = pk
-
-
 # --- the service --------------------------------------------------------------------------------
 
 
@@ -136,7 +125,7 @@ def ingest_page(
         updated_ids = [pk for pk, _item in updated]
         messages = _insert_messages(account, channel, created, updated, now=now)
         _update_customer_aggregates(created, customer_ids, now=now)
-        _insert_events(account, created, updated_ids)
+        _insert_events(account, created, updated_ids, now=now)
         if updated_ids:
             refresh_sla_deadlines(updated_ids)
         created_ids = [pk for pk, _item in created]
@@ -185,20 +174,20 @@ def _upsert_products(
                     Product(pk=pk, name=new[0], brand=new[1], article=new[2], updated_at=now)
                 )
     missing = [
-        Product(
-            workspace_id=account.workspace_id,
-            account=account,
-            external_id=external,
-            name=name,
-            brand=brand,
-            article=article,
-        )
+        {
+            "workspace_id": account.workspace_id,
+            "account_id": account.pk,
+            "external_id": external,
+            "name": name,
+            "brand": brand,
+            "article": article,
+        }
         for external, (name, brand, article) in fields.items()
         if external not in ids
     ]
-    if missing:
-        _bulk_create_with_pks(Product, missing, account=account)
-        ids.update((product.external_id, product.pk) for product in missing)
+    ids.update(
+        insert_rows(Product, missing, now=now, key="external_id", scope={"account": account})
+    )
     if changed:
         Product.objects.bulk_update(
             changed, ["name", "brand", "article", "updated_at"], batch_size=_UPDATE_BATCH
@@ -228,13 +217,11 @@ def _upsert_customers(
             if new and new != display_name:
                 changed.append(Customer(pk=pk, display_name=new, updated_at=now))
     missing = [
-        Customer(external_id=external, display_name=name, **scope)
+        {"external_id": external, "display_name": name, **scope}
         for external, name in names.items()
         if external not in ids
     ]
-    if missing:
-        _bulk_create_with_pks(Customer, missing, **scope)
-        ids.update((customer.external_id, customer.pk) for customer in missing)
+    ids.update(insert_rows(Customer, missing, now=now, key="external_id", scope=scope))
     if changed:
         Customer.objects.bulk_update(
             changed, ["display_name", "updated_at"], batch_size=_UPDATE_BATCH
@@ -375,7 +362,7 @@ def _upsert_interactions(
             existing[row["external_id"]] = row
     minutes = _normal_minutes(account, channel)
     edits_left = 1 if account.marketplace == "wb" else 0
-    new_rows: list[tuple[Interaction, ItemData]] = []
+    new_rows: list[tuple[dict[str, Any], ItemData]] = []
     updated: list[tuple[int, ItemData]] = []
     changes: list[Interaction] = []
     changed_fields: set[str] = set()
@@ -399,7 +386,7 @@ def _upsert_interactions(
         )
         old = existing.get(item.external_id)
         if old is None:
-            new_rows.append((Interaction(**constants, **values), item))
+            new_rows.append(({**constants, **values}, item))
             continue
         merged = _merged(old, values, is_chat=is_chat)
         if merged is None:
@@ -409,12 +396,13 @@ def _upsert_interactions(
         )
         changes.append(Interaction(pk=old["id"], updated_at=now, **merged))
         updated.append((old["id"], item))
-    if new_rows:
-        _bulk_create_with_pks(Interaction, [row for row, _item in new_rows], **scope)
+    created_ids = insert_rows(
+        Interaction, [row for row, _item in new_rows], now=now, key="external_id", scope=scope
+    )
     if changes:
         fields = [name for name in _INTERACTION_UPDATE_FIELDS if name in changed_fields]
         Interaction.objects.bulk_update(changes, [*fields, "updated_at"], batch_size=_UPDATE_BATCH)
-    return [(row.pk, item) for row, item in new_rows], updated
+    return [(created_ids[item.external_id], item) for _row, item in new_rows], updated
 
 
 def _normal_minutes(account: MarketplaceAccount, channel: str) -> int | None:
@@ -446,7 +434,7 @@ def _insert_messages(
             "id", "interaction_id", "external_id", "text"
         ):
             stored[(interaction_id, external)] = (pk, text)
-    new: list[Message] = []
+    new: list[dict[str, Any]] = []
     edited: list[Message] = []
     workspace_id = account.workspace_id
     for pk, item in [*created, *updated]:
@@ -462,41 +450,42 @@ def _insert_messages(
                 stored[key] = (0, message.text)  # a repeated id within the item is stored once
                 inbound = message.direction == Message.Direction.INBOUND
                 new.append(
-                    Message(
-                        workspace_id=workspace_id,
-                        interaction_id=pk,
-                        external_id=key[1],
-                        direction=message.direction,
-                        author_type=message.author_type,
-                        text=message.text,
-                        attachments=_plain(message.attachments and list(message.attachments), []),
-                        delivery_status=Message.DeliveryStatus.RECEIVED
+                    {
+                        "workspace_id": workspace_id,
+                        "interaction_id": pk,
+                        "external_id": key[1],
+                        "direction": message.direction,
+                        "author_type": message.author_type,
+                        "text": message.text,
+                        "attachments": _plain(
+                            message.attachments and list(message.attachments), []
+                        ),
+                        "delivery_status": Message.DeliveryStatus.RECEIVED
                         if inbound
                         else Message.DeliveryStatus.CONFIRMED,
-                        occurred_at=message.occurred_at,
-                    )
+                        "occurred_at": message.occurred_at,
+                    }
                 )
         elif item.answer_text:
             known = stored.get((pk, ANSWER_EXTERNAL_ID))
             if known is None:
                 new.append(
-                    Message(
-                        workspace_id=workspace_id,
-                        interaction_id=pk,
-                        external_id=ANSWER_EXTERNAL_ID,
-                        direction=Message.Direction.OUTBOUND,
-                        author_type=Message.AuthorType.SELLER,
-                        text=item.answer_text,
-                        delivery_status=Message.DeliveryStatus.CONFIRMED,
-                        occurred_at=now,
-                    )
+                    {
+                        "workspace_id": workspace_id,
+                        "interaction_id": pk,
+                        "external_id": ANSWER_EXTERNAL_ID,
+                        "direction": Message.Direction.OUTBOUND,
+                        "author_type": Message.AuthorType.SELLER,
+                        "text": item.answer_text,
+                        "delivery_status": Message.DeliveryStatus.CONFIRMED,
+                        "occurred_at": now,
+                    }
                 )
             elif known[1] != item.answer_text:
                 # A review's answer can be edited on the marketplace: keep its text current.
                 edited.append(Message(pk=known[0], text=item.answer_text, updated_at=now))
-    if new:
-        # The unique (interaction, external_id) constraint stays the safety net.
-        Message.objects.bulk_create(new, ignore_conflicts=True)
+    # The unique (interaction, external_id) constraint stays the safety net.
+    insert_rows(Message, new, now=now)
     if edited:
         Message.objects.bulk_update(edited, ["text", "updated_at"], batch_size=_UPDATE_BATCH)
     return len(new) + len(edited)
@@ -559,21 +548,28 @@ def _update_customer_aggregates(
 
 
 def _insert_events(
-    account: MarketplaceAccount, created: list[tuple[int, ItemData]], updated_ids: list[int]
+    account: MarketplaceAccount,
+    created: list[tuple[int, ItemData]],
+    updated_ids: list[int],
+    *,
+    now: datetime,
 ) -> None:
     kinds = [(pk, InteractionEvent.Kind.RECEIVED) for pk, _item in created]
     kinds += [(pk, InteractionEvent.Kind.UPDATED) for pk in updated_ids]
-    if kinds:
-        InteractionEvent.objects.bulk_create(
-            InteractionEvent(
-                workspace_id=account.workspace_id,
-                account_id=account.pk,
-                interaction_id=pk,
-                kind=kind,
-                payload={"source": "sync"},
-            )
+    insert_rows(
+        InteractionEvent,
+        [
+            {
+                "workspace_id": account.workspace_id,
+                "account_id": account.pk,
+                "interaction_id": pk,
+                "kind": kind,
+                "payload": {"source": "sync"},
+            }
             for pk, kind in kinds
-        )
+        ],
+        now=now,
+    )
 
 
 def _record_malformed(
