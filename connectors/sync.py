@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -256,20 +257,28 @@ def _sync_channel(
     progress: ProgressCallback | None,
     max_pages: int | None,
 ) -> None:
-    state: dict[str, Any] = dict(cursor.state or {})
-    while True:
-        page: Page = client.fetch_page(channel, state)  # HTTP, outside any transaction
-        if page.items or page.malformed or dict(page.next_state) != state:
-            result = ingest_page(account, channel, page, now=timezone.now())
-            report.created += result.created
-            report.updated += result.updated
-            report.malformed += result.malformed
-            if progress is not None:
-                progress(channel, result)
-        report.pages += 1
-        state = dict(page.next_state)
-        if page.done or (max_pages is not None and report.pages >= max_pages):
-            return
+    # The next page is fetched (HTTP and parsing, no database) while this one is stored. Only
+    # `ingest_page` moves the cursor, so a page fetched ahead and never stored is simply
+    # fetched again by the next run.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{account.pk}") as fetcher:
+        ahead = fetcher.submit(client.fetch_page, channel, dict(cursor.state or {}))
+        state: dict[str, Any] = dict(cursor.state or {})
+        while True:
+            page: Page = ahead.result()
+            report.pages += 1
+            last = page.done or (max_pages is not None and report.pages >= max_pages)
+            if not last:
+                ahead = fetcher.submit(client.fetch_page, channel, dict(page.next_state))
+            if page.items or page.malformed or dict(page.next_state) != state:
+                result = ingest_page(account, channel, page, now=timezone.now())
+                report.created += result.created
+                report.updated += result.updated
+                report.malformed += result.malformed
+                if progress is not None:
+                    progress(channel, result)
+            state = dict(page.next_state)
+            if last:
+                return
 
 
 def refresh_product_cards(

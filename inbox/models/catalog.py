@@ -2,14 +2,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models.accounts import Marketplace, MarketplaceAccount
-from inbox.models.base import TenantModel
+from inbox.models.base import TenantModel, covered_workspace
 
 
 class Product(TenantModel):
     """A marketplace product card (WB nmId / Ozon sku), cached and refreshed at most daily."""
 
-    account = models.ForeignKey(
-        MarketplaceAccount, on_delete=models.CASCADE, related_name="products"
+    workspace = covered_workspace()  # product_ws_brand_idx
+    account = models.ForeignKey(  # product_unique_external
+        MarketplaceAccount, on_delete=models.CASCADE, related_name="products", db_index=False
     )
     external_id = models.CharField(_("marketplace id"), max_length=64)
     name = models.CharField(_("name"), max_length=500, blank=True, default="")
@@ -39,6 +40,7 @@ class Product(TenantModel):
 class Customer(TenantModel):
     """A buyer seen on one marketplace, with aggregates over their interactions."""
 
+    workspace = covered_workspace()  # customer_unique_external
     marketplace = models.CharField(_("marketplace"), max_length=8, choices=Marketplace.choices)
     external_id = models.CharField(_("marketplace id"), max_length=128)
     display_name = models.CharField(_("name"), max_length=200, blank=True, default="")

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models.accounts import Channel, Marketplace, MarketplaceAccount
-from inbox.models.base import TenantModel, WorkspaceQuerySet
+from inbox.models.base import TenantModel, WorkspaceQuerySet, covered_workspace
 from inbox.models.catalog import Customer, Product
 
 
@@ -57,17 +57,29 @@ class Interaction(TenantModel):
         SNOOZED = "snoozed", _("Snoozed")
         CLOSED = "closed", _("Closed")
 
-    account = models.ForeignKey(
-        MarketplaceAccount, on_delete=models.CASCADE, related_name="interactions"
+    # Foreign keys without an index of their own lead a composite index (named beside them).
+    workspace = covered_workspace()  # ix_ws_*
+    account = models.ForeignKey(  # interaction_unique_external
+        MarketplaceAccount, on_delete=models.CASCADE, related_name="interactions", db_index=False
     )
     marketplace = models.CharField(_("marketplace"), max_length=8, choices=Marketplace.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     external_id = models.CharField(_("marketplace id"), max_length=128)
-    product = models.ForeignKey(
-        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="interactions"
+    product = models.ForeignKey(  # ix_product_occurred
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+        db_index=False,
     )
-    customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="interactions"
+    customer = models.ForeignKey(  # ix_customer_occurred
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+        db_index=False,
     )
     customer_name = models.CharField(_("customer name"), max_length=200, blank=True, default="")
     order_id = models.CharField(_("order"), max_length=128, blank=True, default="")
@@ -94,12 +106,13 @@ class Interaction(TenantModel):
     # Until when the marketplace accepts an answer at all (WB archive, Ozon chat window).
     reply_window_ends_at = models.DateTimeField(_("reply window ends"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
-    assignee = models.ForeignKey(
+    assignee = models.ForeignKey(  # ix_assignee
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="assigned_interactions",
+        db_index=False,
     )
     occurred_at = models.DateTimeField(_("occurred at"))
     last_message_at = models.DateTimeField(_("last message at"))
@@ -154,6 +167,10 @@ class Interaction(TenantModel):
             models.Index(fields=["workspace", "analyzed_at"], name="ix_ws_analyzed"),
             # analytics per product
             models.Index(fields=["product", "occurred_at"], name="ix_product_occurred"),
+            # "assigned to me"; most items have no assignee, so only assigned ones are indexed
+            models.Index(
+                fields=["assignee"], condition=Q(assignee__isnull=False), name="ix_assignee"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,12 +203,19 @@ class Message(TenantModel):
         DRY_RUN = "dry_run", _("Dry run")
         CANCELLED = "cancelled", _("Cancelled")
 
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages")
+    interaction = models.ForeignKey(  # ix_msg_interaction_time
+        Interaction, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     external_id = models.CharField(_("marketplace id"), max_length=128, blank=True, default="")
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     author_type = models.CharField(_("author"), max_length=16, choices=AuthorType.choices)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    author = models.ForeignKey(  # ix_msg_author
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     text = models.TextField(_("text"), blank=True, default="")
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
@@ -231,8 +255,15 @@ class Message(TenantModel):
         indexes = [
             # conversation pane: messages of one interaction in order
             models.Index(fields=["interaction", "occurred_at"], name="ix_msg_interaction_time"),
-            # outbox job: queued messages, oldest first
-            models.Index(fields=["delivery_status", "publish_after"], name="ix_msg_outbox"),
+            # outbox jobs: queued and sending messages by age (the rest is never looked up so)
+            models.Index(
+                fields=["delivery_status", "updated_at"],
+                condition=Q(delivery_status__in=["queued", "sending"]),
+                name="ix_msg_outbox",
+            ),
+            models.Index(
+                fields=["author"], condition=Q(author__isnull=False), name="ix_msg_author"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -259,15 +290,30 @@ class InteractionEvent(TenantModel):
         SLA_ESCALATED = "sla_escalated", _("SLA escalated")
         SYNC_ERROR = "sync_error", _("Sync error")
 
-    interaction = models.ForeignKey(
-        Interaction, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    interaction = models.ForeignKey(  # ix_event_interaction_time
+        Interaction,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
-    account = models.ForeignKey(
-        MarketplaceAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    account = models.ForeignKey(  # ix_event_account_kind
+        MarketplaceAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    actor = models.ForeignKey(  # ix_event_actor
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     payload = models.JSONField(_("payload"), default=dict, blank=True)
 
@@ -279,6 +325,7 @@ class InteractionEvent(TenantModel):
             models.Index(fields=["interaction", "created_at"], name="ix_event_interaction_time"),
             # account health page: recent sync errors
             models.Index(fields=["account", "kind", "-created_at"], name="ix_event_account_kind"),
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="ix_event_actor"),
         ]
 
     def __str__(self) -> str:

@@ -13,16 +13,14 @@ time, under a Redis lock; the unique constraints stay the safety net), so custom
 and `received` events count only newly created interactions.
 """
 
-import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sentry_sdk
-from django.db import models, transaction
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db import connection, models, transaction
 
 from connectors.types import ItemData, MalformedItem, Page
 from inbox.models import (
@@ -37,7 +35,7 @@ from inbox.models import (
     SyncCursor,
 )
 from inbox.services import pipeline_hooks
-from inbox.services.linking import link_journeys
+from inbox.services.linking import JourneyRow, link_journeys
 from inbox.services.rows import insert_rows
 from inbox.services.sla import in_chunks, refresh_sla_deadlines, sla_deadline, sla_minutes
 
@@ -92,11 +90,18 @@ class IngestResult:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _plain(value: Any, empty: Any) -> Any:
-    """The value as stored in a JSON column (tuples → lists, odd types → str)."""
-    if not value:
-        return empty
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+def _plain(value: Any) -> Any:
+    """`value` as a JSON column gives it back: mappings → dicts, sequences → lists.
+
+    (Cheaper than a JSON round trip; items from the parsers hold JSON values only.)
+    """
+    if isinstance(value, Mapping):
+        return {str(key): _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(inner) for inner in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return str(value)
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -119,7 +124,7 @@ def ingest_page(
     with transaction.atomic():
         product_ids = _upsert_products(account, items, now=now)
         customer_ids = _upsert_customers(account, items, now=now)
-        created, updated = _upsert_interactions(
+        created, updated, journeys = _upsert_interactions(
             account, channel, items, product_ids, customer_ids, now=now
         )
         updated_ids = [pk for pk, _item in updated]
@@ -129,7 +134,7 @@ def ingest_page(
         if updated_ids:
             refresh_sla_deadlines(updated_ids)
         created_ids = [pk for pk, _item in created]
-        link_journeys(account.workspace_id, created_ids, now=now)
+        link_journeys(account.workspace_id, journeys, now=now)
         _record_malformed(account, page.malformed, now=now)
         _save_cursor(account, channel, page, seen=len(items), now=now)
         if created_ids:
@@ -275,8 +280,8 @@ def _item_values(
         "text": item.text,
         "pros": item.pros,
         "cons": item.cons,
-        "attachments": _plain(item.attachments and list(item.attachments), []),
-        "extra": _plain(item.extra and dict(item.extra), {}),
+        "attachments": _plain(item.attachments),
+        "extra": _plain(item.extra),
         "needs_response": not answered,
         "sla_deadline_at": sla_deadline(
             start_at=sla_start, minutes=minutes, window_ends_at=item.reply_window_ends_at
@@ -348,10 +353,13 @@ def _upsert_interactions(
     customer_ids: dict[str, int],
     *,
     now: datetime,
-) -> tuple[list[tuple[int, ItemData]], list[tuple[int, ItemData]]]:
-    """Insert new interactions, rewrite changed ones: ([(pk, item)] created, … updated)."""
+) -> tuple[list[tuple[int, ItemData]], list[tuple[int, ItemData]], list[JourneyRow]]:
+    """Insert new interactions, rewrite changed ones.
+
+    Returns ([(pk, item)] created, [(pk, item)] updated, the created ones for linking).
+    """
     if not items:
-        return [], []
+        return [], [], []
     is_chat = channel == Channel.CHAT
     scope = {"account": account, "channel": channel}
     existing: dict[str, dict[str, Any]] = {}
@@ -402,7 +410,12 @@ def _upsert_interactions(
     if changes:
         fields = [name for name in _INTERACTION_UPDATE_FIELDS if name in changed_fields]
         Interaction.objects.bulk_update(changes, [*fields, "updated_at"], batch_size=_UPDATE_BATCH)
-    return [(created_ids[item.external_id], item) for _row, item in new_rows], updated
+    created = [(created_ids[item.external_id], item) for _row, item in new_rows]
+    journeys = [
+        JourneyRow(pk, channel, *(row[name] for name in JourneyRow._fields[2:]))
+        for (pk, _item), (row, _item) in zip(created, new_rows, strict=True)
+    ]
+    return created, updated, journeys
 
 
 def _normal_minutes(account: MarketplaceAccount, channel: str) -> int | None:
@@ -457,9 +470,7 @@ def _insert_messages(
                         "direction": message.direction,
                         "author_type": message.author_type,
                         "text": message.text,
-                        "attachments": _plain(
-                            message.attachments and list(message.attachments), []
-                        ),
+                        "attachments": _plain(message.attachments),
                         "delivery_status": Message.DeliveryStatus.RECEIVED
                         if inbound
                         else Message.DeliveryStatus.CONFIRMED,
@@ -496,7 +507,7 @@ def _update_customer_aggregates(
 ) -> None:
     """Add the NEW interactions to their customers' counters (re-syncs never double-count).
 
-    Counters are incremented in SQL (`F`), so a concurrent sync of another account of the
+    Counters are incremented in SQL, so a concurrent sync of another account of the
     same workspace and marketplace cannot lose an increment.
     """
     aggregates: dict[int, list[Any]] = {}
@@ -513,38 +524,28 @@ def _update_customer_aggregates(
             agg[2] += item.rating
         agg[3] = min(agg[3], item.occurred_at)
         agg[4] = max(agg[4], item.occurred_at)
-    if not aggregates:
-        return
-    F, V = models.F, models.Value
-    when = models.DateTimeField()
-    changes = [
-        Customer(
-            pk=pk,
-            interactions_count=F("interactions_count") + count,
-            reviews_count=F("reviews_count") + reviews,
-            rating_sum=F("rating_sum") + rating_sum,
-            first_seen_at=Least(
-                Coalesce(F("first_seen_at"), V(first, when)), V(first, when), output_field=when
-            ),
-            last_seen_at=Greatest(
-                Coalesce(F("last_seen_at"), V(last, when)), V(last, when), output_field=when
-            ),
-            updated_at=now,
-        )
+    table = Customer._meta.db_table
+    when = connection.ops.adapt_datetimefield_value
+    rows = [
+        (pk, count, reviews, rating_sum, when(first), when(last), when(now))
         for pk, (count, reviews, rating_sum, first, last) in aggregates.items()
     ]
-    Customer.objects.bulk_update(
-        changes,
-        [
-            "interactions_count",
-            "reviews_count",
-            "rating_sum",
-            "first_seen_at",
-            "last_seen_at",
-            "updated_at",
-        ],
-        batch_size=_UPDATE_BATCH,
-    )
+    # One statement per chunk: (id, interactions, reviews, rating sum, first, last, now).
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    with connection.cursor() as cursor:
+        for chunk in in_chunks(rows, lookups=7):
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} SET "  # noqa: S608 - the table name comes from the model
+                "interactions_count = interactions_count + v.column2, "
+                "reviews_count = reviews_count + v.column3, "
+                "rating_sum = rating_sum + v.column4, "
+                f"first_seen_at = {least}(COALESCE(first_seen_at, v.column5), v.column5), "
+                f"last_seen_at = {greatest}(COALESCE(last_seen_at, v.column6), v.column6), "
+                "updated_at = v.column7 "
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+                [value for row in chunk for value in row],
+            )
 
 
 def _insert_events(

@@ -40,7 +40,9 @@ _RANKS: dict[str, tuple[int, str]] = {
 _BY_RANK = {rank: (strength, reason) for strength, (rank, reason) in _RANKS.items()}
 
 
-class _Row(NamedTuple):
+class JourneyRow(NamedTuple):
+    """What linking needs to know of an interaction."""
+
     id: int
     channel: str
     order_id: str
@@ -50,26 +52,18 @@ class _Row(NamedTuple):
     occurred_at: datetime
 
 
-_ROW_FIELDS = _Row._fields
+_ROW_FIELDS = JourneyRow._fields
 
 
-def link_journeys(workspace_id: int, interaction_ids: Sequence[int], *, now: datetime) -> int:
-    """Create (or strengthen) links from these interactions to others of the same journey.
+def link_journeys(workspace_id: int, new: Sequence[JourneyRow], *, now: datetime) -> int:
+    """Create (or strengthen) links from these new interactions to others of their journey.
 
     Returns the number of links created or strengthened. Runs in the caller's transaction,
-    with a constant number of queries (the new rows, one candidate query per kind, the
-    existing links, one INSERT, one UPDATE). Pairs are stored once, as (smaller id, larger id).
+    with a constant number of queries (one candidate query per kind, the existing links, one
+    INSERT, one UPDATE). Pairs are stored once, as (smaller id, larger id).
     """
-    if not interaction_ids:
+    if not new:
         return 0
-    new: list[_Row] = []
-    for chunk in in_chunks(list(interaction_ids)):
-        new += (
-            _Row(*row)
-            for row in Interaction.objects.filter(
-                pk__in=chunk, workspace_id=workspace_id
-            ).values_list(*_ROW_FIELDS)
-        )
     best: dict[tuple[int, int], int] = {}
 
     def offer(a: int, others: Iterable[int], rank: int) -> None:
@@ -124,7 +118,7 @@ def _newest(queryset: QuerySet[Interaction], column: str, keys: set[Any]) -> dic
     return {key: [pk for _rank, pk in sorted(ranked)] for key, ranked in found.items()}
 
 
-def _weak_candidates(new: list[_Row]) -> Iterable[tuple[_Row, list[int]]]:
+def _weak_candidates(new: Sequence[JourneyRow]) -> Iterable[tuple[JourneyRow, list[int]]]:
     """(interaction, others) of the same customer name and product within the window."""
     rows = [row for row in new if row.customer_name and row.product_id is not None]
     if not rows:
@@ -132,20 +126,25 @@ def _weak_candidates(new: list[_Row]) -> Iterable[tuple[_Row, list[int]]]:
     window = timedelta(days=WEAK_LINK_DAYS)
     start = min(row.occurred_at for row in rows) - window
     end = max(row.occurred_at for row in rows) + window
-    groups: dict[tuple[int | None, str], list[_Row]] = defaultdict(list)
+    groups: dict[tuple[int | None, str], list[JourneyRow]] = defaultdict(list)
     pairs = sorted({(row.product_id, row.customer_name) for row in rows})
+    # A page holds one channel: its own channel is never a candidate (most rows of a
+    # product are reviews of other buyers with the same first name).
+    channels = {row.channel for row in rows}
+    candidates = Interaction.objects.filter(occurred_at__range=(start, end))
+    if len(channels) == 1:
+        candidates = candidates.exclude(channel=next(iter(channels)))
     for chunk in in_chunks(pairs, lookups=2):
         wanted = set(chunk)
         for other in (
-            Interaction.objects.filter(
+            candidates.filter(
                 product_id__in={product for product, _name in chunk},
                 customer_name__in={name for _product, name in chunk},
-                occurred_at__range=(start, end),
             )
             .order_by("occurred_at", "id")
             .values_list(*_ROW_FIELDS)
         ):
-            candidate = _Row(*other)
+            candidate = JourneyRow(*other)
             key = (candidate.product_id, candidate.customer_name)
             if key in wanted:
                 groups[key].append(candidate)
