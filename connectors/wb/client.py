@@ -6,18 +6,23 @@ Sync state (`SyncCursor.state`), committed after every page; a run resumes where
 committed page ended. Reviews and questions:
 
     {"watermark": "<iso>",              # newest createdDate seen by the last finished run
-     "oldest_unanswered": "<iso>",      # oldest unanswered item seen by the last finished run
+     "oldest_unanswered": "<iso>",      # oldest unanswered item known after the last run
+     "reconciled_at": "<iso>",          # start of the last finished reconciling run
      "run": {"phase": "unanswered" | "answered" | "archive",
+             "reconcile": <bool>,
              "date_to": <unix s> | null,  # keyset: the next page is older than this
              "skip": <int>,               # offset inside the window (archive; same-second ties)
              "floor": <unix s> | null,    # answered/archive go back to here (null: everything)
              "max_seen": "<iso>" | null, "oldest_unanswered": "<iso>" | null,
              "started_at": "<iso>"}}       # "run" is absent between runs
 
-Each run reads the whole unanswered backlog, then answered items (and, for reviews, the
-archive) back to `floor` = min(watermark, oldest unanswered of the last run) - OVERLAP: an
-item answered (or archived) since the last run was unanswered then, so it is not older than
-that. Pages are walked by `dateTo` (keyset) rather than `skip`, so items leaving a list while
+A reconciling run (the first one, then one every RECONCILE_EVERY) reads the whole unanswered
+backlog, then answered items (and, for reviews, the archive) back to `floor` =
+min(watermark, oldest unanswered) - OVERLAP: an item answered (or archived) since the last run
+was unanswered then, so it is not older than that. Every other run reads each list back to
+watermark - OVERLAP only: what arrived since, in a few requests, so a sync with nothing new
+stays cheap however big the account (an answer given outside AgentIQ to an older item shows up
+by the next reconciliation; answers sent through AgentIQ are tracked by the outbox). Pages are walked by `dateTo` (keyset) rather than `skip`, so items leaving a list while
 we read (answered, archived) cannot shift an unread item past us; re-reading a few items
 at page borders is fine, as ingestion upserts.
 
@@ -88,6 +93,8 @@ BASKET_NEIGHBOURS = (1, -1, 2, -2, 3, -3)
 
 # Items may become visible later than their createdDate (moderation of the buyer's text).
 OVERLAP = timedelta(hours=24)
+# How often a run re-reads the whole unanswered backlog (answers given outside AgentIQ).
+RECONCILE_EVERY = timedelta(hours=1)
 EXPIRY_WARNING = timedelta(days=14)
 # A token with per-second limits affords the cheap "anything new?" check every few seconds
 # (a full sync follows only when something is new); a Base token gets 5 requests an hour.
@@ -391,20 +398,26 @@ class WBClient(ClientBase):
         raise ValueError(f"unknown WB channel: {channel!r}")
 
     def _start_run(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        now = timezone.now()
         watermark = _from_iso(state.get("watermark"))
         oldest_unanswered = _from_iso(state.get("oldest_unanswered"))
+        reconciled_at = _from_iso(state.get("reconciled_at"))
+        reconcile = reconciled_at is None or now - reconciled_at >= RECONCILE_EVERY
         floor = None  # no watermark: the first run reads everything
         if watermark is not None:
-            bound = min(watermark, oldest_unanswered) if oldest_unanswered else watermark
+            bound = watermark
+            if reconcile and oldest_unanswered is not None:
+                bound = min(watermark, oldest_unanswered)
             floor = _unix_seconds(bound - OVERLAP)
         return {
             "phase": "unanswered",
+            "reconcile": reconcile,
             "date_to": None,
             "skip": 0,
             "floor": floor,
             "max_seen": None,
             "oldest_unanswered": None,
-            "started_at": _iso(timezone.now()),
+            "started_at": _iso(now),
         }
 
     def _fetch_feed(self, feed: _Feed, state: Mapping[str, Any]) -> Page:
@@ -426,7 +439,8 @@ class WBClient(ClientBase):
             }
             if run.get("date_to") is not None:
                 params["dateTo"] = run["date_to"]
-            if phase == "answered" and run.get("floor") is not None:
+            reads_back = phase == "answered" or not run.get("reconcile", True)
+            if reads_back and run.get("floor") is not None:
                 params["dateFrom"] = run["floor"]
             path = feed.path
         response = self._call("GET", FEEDBACKS_HOST, path, bucket=limits.FEEDBACKS, params=params)
@@ -516,8 +530,24 @@ class WBClient(ClientBase):
         next_state: dict[str, Any] = {}
         if candidates:
             next_state["watermark"] = _iso(max(candidates))
-        if run.get("oldest_unanswered"):
-            next_state["oldest_unanswered"] = run["oldest_unanswered"]
+        if run.get("reconcile", True):
+            # The whole backlog was read: its oldest item replaces the remembered one.
+            oldest = _from_iso(run.get("oldest_unanswered"))
+            next_state["reconciled_at"] = run.get("started_at")
+        else:
+            known = [
+                moment
+                for moment in (
+                    _from_iso(state.get("oldest_unanswered")),
+                    _from_iso(run.get("oldest_unanswered")),
+                )
+                if moment is not None
+            ]
+            oldest = min(known) if known else None
+            if state.get("reconciled_at"):
+                next_state["reconciled_at"] = state["reconciled_at"]
+        if oldest is not None:
+            next_state["oldest_unanswered"] = _iso(oldest)
         next_state["last_run_started_at"] = run.get("started_at")
         return next_state
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from connectors import http
 from connectors.exceptions import (
@@ -198,6 +198,28 @@ def test_next_run_without_a_backlog_reads_back_only_to_the_watermark(
     assert set(new_ids) <= {item.external_id for item in items}
     assert all(item.occurred_at >= floor - timedelta(seconds=1) for item in items)
     assert len(items) < 30
+
+
+def test_runs_between_reconciliations_skip_the_backlog_and_the_next_one_finds_old_answers(
+    simulator: SimulatorFixture, workspace: Workspace
+) -> None:
+    account, _sim_id = _connect(simulator, workspace, reviews=30, archived_reviews=0)
+    client = WBClient(account, page_size=10)
+    first, state = _run(client, "review")
+    floor = datetime.fromisoformat(state["watermark"]) - timedelta(hours=24)
+    old = min((item for item in _items(first) if not item.is_answered), key=lambda i: i.occurred_at)
+    assert old.occurred_at < floor  # the simulator spreads reviews over months
+    client.publish("review", old.external_id, "Ответ из личного кабинета", idempotency_key="k2")
+
+    quick_pages, quick_state = _run(client, "review", state)
+    assert all(item.occurred_at >= floor - timedelta(seconds=1) for item in _items(quick_pages))
+    assert quick_state["reconciled_at"] == state["reconciled_at"]
+
+    hour_later = {**quick_state, "reconciled_at": (timezone.now() - timedelta(hours=1)).isoformat()}
+    pages, final_state = _run(client, "review", hour_later)
+    answered = {item.external_id: item for item in _items(pages)}[old.external_id]
+    assert answered.is_answered is True
+    assert final_state["reconciled_at"] > state["reconciled_at"]
 
 
 def test_fetch_page_reports_a_malformed_review_and_keeps_the_rest(
