@@ -163,6 +163,8 @@ class WBClient(ClientBase):
             self.token = None
         self._timeout = timeout
         self._max_wait = max_wait
+        # The chat list (no pagination: every chat at once), kept for this client's run.
+        self._chats: dict[str, Mapping[str, Any]] | None = None
         self._reviews = _Feed(
             channel="review",
             path="/api/v1/feedbacks",
@@ -586,17 +588,17 @@ class WBClient(ClientBase):
         events, broken = parsing.parse_each(
             raws, parsing.parse_event, channel="chat", id_keys=("eventID", "chatID")
         )
-        directory: dict[str, Mapping[str, Any]] = {}
-        if events:
+        # The list is read again only when an event names a chat it does not hold yet.
+        if events and (self._chats is None or any(e.chat_id not in self._chats for e in events)):
             try:
-                directory = self._chat_directory()
+                self._chats = self._chat_directory()
             except RateLimited:
                 # The chat list only adds metadata (events carry the buyer and the product);
                 # with a Base token's 1 request/hour, insisting on it would stall the feed.
                 logger.info(
                     "wb chat list skipped: budget exhausted", extra={"account_id": self.account.pk}
                 )
-        items = parsing.build_chats(events, directory)
+        items = parsing.build_chats(events, self._chats or {})
         # A cursor that does not move would return this batch forever: end the run.
         done = valid_next == cursor
         if done:

@@ -288,6 +288,25 @@ def test_fetch_page_of_chat_follows_the_events_cursor_to_the_end(
     assert _ids(pages) == set(truth["ids"])
     assert len(pages) >= 3
     assert isinstance(state["next"], int)
+    # The chat list (every chat at once) is read once per run, not once per page.
+    requests = simulator.account_stats(sim_id)["requests_by_path"]
+    assert requests["buyer-chat-api.wildberries.ru/api/v1/seller/chats"] == 1
+
+
+def test_chat_list_is_read_again_when_an_event_names_a_new_chat(
+    simulator: SimulatorFixture, workspace: Workspace
+) -> None:
+    account, sim_id = _connect(simulator, workspace, reviews=0, chats=2)
+    client = WBClient(account)
+    _pages, state = _run(client, "chat")
+    simulator.generate(sim_id, chats=1)
+
+    pages, _state = _run(client, "chat", state)
+
+    [new_chat] = [item for item in _items(pages) if item.external_id not in _ids(_pages)]
+    assert new_chat.extra["reply_sign"] != ""
+    requests = simulator.account_stats(sim_id)["requests_by_path"]
+    assert requests["buyer-chat-api.wildberries.ru/api/v1/seller/chats"] == 2
 
 
 def test_next_chat_run_reads_only_new_messages(
