@@ -36,8 +36,8 @@ from inbox.models import (
 )
 from inbox.services import pipeline_hooks
 from inbox.services.linking import JourneyRow, link_journeys
-from inbox.services.rows import insert_rows
-from inbox.services.sla import in_chunks, refresh_sla_deadlines, sla_deadline, sla_minutes
+from inbox.services.rows import in_chunks, insert_rows, update_rows
+from inbox.services.sla import refresh_sla_deadlines, sla_deadline, sla_minutes
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ logger = logging.getLogger(__name__)
 # later sync finds it instead of adding a copy.
 ANSWER_EXTERNAL_ID = "answer"
 
-# A bulk UPDATE is one CASE per column with a WHEN per row: keep each statement small.
-_UPDATE_BATCH = 500
 
 # Interaction columns an update rewrites (plus `updated_at`), in a stable order.
 _INTERACTION_UPDATE_FIELDS = (
@@ -176,7 +174,13 @@ def _upsert_products(
             # fields: only never-refreshed products take names from items.
             if cached_at is None and new[0] and new != (name, brand, article):
                 changed.append(
-                    Product(pk=pk, name=new[0], brand=new[1], article=new[2], updated_at=now)
+                    {
+                        "id": pk,
+                        "name": new[0],
+                        "brand": new[1],
+                        "article": new[2],
+                        "updated_at": now,
+                    }
                 )
     missing = [
         {
@@ -193,10 +197,7 @@ def _upsert_products(
     ids.update(
         insert_rows(Product, missing, now=now, key="external_id", scope={"account": account})
     )
-    if changed:
-        Product.objects.bulk_update(
-            changed, ["name", "brand", "article", "updated_at"], batch_size=_UPDATE_BATCH
-        )
+    update_rows(Product, changed, ["name", "brand", "article", "updated_at"])
     return ids
 
 
@@ -220,17 +221,14 @@ def _upsert_customers(
             ids[external] = pk
             new = names[external]
             if new and new != display_name:
-                changed.append(Customer(pk=pk, display_name=new, updated_at=now))
+                changed.append({"id": pk, "display_name": new, "updated_at": now})
     missing = [
         {"external_id": external, "display_name": name, **scope}
         for external, name in names.items()
         if external not in ids
     ]
     ids.update(insert_rows(Customer, missing, now=now, key="external_id", scope=scope))
-    if changed:
-        Customer.objects.bulk_update(
-            changed, ["display_name", "updated_at"], batch_size=_UPDATE_BATCH
-        )
+    update_rows(Customer, changed, ["display_name", "updated_at"])
     return ids
 
 
@@ -372,7 +370,7 @@ def _upsert_interactions(
     edits_left = 1 if account.marketplace == "wb" else 0
     new_rows: list[tuple[dict[str, Any], ItemData]] = []
     updated: list[tuple[int, ItemData]] = []
-    changes: list[Interaction] = []
+    changes: list[dict[str, Any]] = []
     changed_fields: set[str] = set()
     constants = {
         "workspace_id": account.workspace_id,
@@ -402,14 +400,13 @@ def _upsert_interactions(
         changed_fields.update(
             name for name, value in merged.items() if name == "extra" or value != old[name]
         )
-        changes.append(Interaction(pk=old["id"], updated_at=now, **merged))
+        changes.append({"id": old["id"], "updated_at": now, **merged})
         updated.append((old["id"], item))
     created_ids = insert_rows(
         Interaction, [row for row, _item in new_rows], now=now, key="external_id", scope=scope
     )
-    if changes:
-        fields = [name for name in _INTERACTION_UPDATE_FIELDS if name in changed_fields]
-        Interaction.objects.bulk_update(changes, [*fields, "updated_at"], batch_size=_UPDATE_BATCH)
+    fields = [name for name in _INTERACTION_UPDATE_FIELDS if name in changed_fields]
+    update_rows(Interaction, changes, [*fields, "updated_at"])
     created = [(created_ids[item.external_id], item) for _row, item in new_rows]
     journeys = [
         JourneyRow(pk, channel, *(row[name] for name in JourneyRow._fields[2:]))
@@ -494,11 +491,10 @@ def _insert_messages(
                 )
             elif known[1] != item.answer_text:
                 # A review's answer can be edited on the marketplace: keep its text current.
-                edited.append(Message(pk=known[0], text=item.answer_text, updated_at=now))
+                edited.append({"id": known[0], "text": item.answer_text, "updated_at": now})
     # The unique (interaction, external_id) constraint stays the safety net.
     insert_rows(Message, new, now=now)
-    if edited:
-        Message.objects.bulk_update(edited, ["text", "updated_at"], batch_size=_UPDATE_BATCH)
+    update_rows(Message, edited, ["text", "updated_at"])
     return len(new) + len(edited)
 
 

@@ -23,7 +23,7 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from inbox.models import Interaction, InteractionLink
-from inbox.services.sla import in_chunks
+from inbox.services.rows import in_chunks
 
 WEAK_LINK_DAYS = 3
 LINKS_PER_KIND = 20

@@ -1,25 +1,38 @@
-"""Insert many new rows at once: COPY on PostgreSQL, `bulk_create` elsewhere (the SQLite demo).
+"""Write many rows at once: COPY on PostgreSQL, `bulk_create`/`bulk_update` elsewhere (SQLite).
 
-The sync writes thousands of rows per page. Django's `bulk_create` builds one parameter per
-value and psycopg quotes each of them in Python; COPY streams the rows through the C adapters
-instead. On PostgreSQL the rows go into a per-connection temporary staging table (no indexes,
-no WAL) and then into the real table with one `INSERT … SELECT … ON CONFLICT DO NOTHING`, so
-the unique constraints stay the safety net, exactly as with `bulk_create(ignore_conflicts=True)`.
+The sync writes thousands of rows per page. Django's bulk methods build one parameter per value
+(and `bulk_update` a CASE per column and row) which psycopg quotes in Python; COPY streams the
+rows through the C adapters instead. On PostgreSQL the rows go into a per-connection temporary
+staging table (no indexes, no WAL), then into the real table with one statement:
+`INSERT … SELECT … ON CONFLICT DO NOTHING` (the unique constraints stay the safety net, as with
+`bulk_create(ignore_conflicts=True)`) or `UPDATE … FROM` the staged rows.
 
 Rows are dicts keyed by field attnames (`account_id`, not `account`); a missing field takes the
 model's default (`auto_now` fields: `now`).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
-from inbox.services.sla import in_chunks
-
 _REQUIRED = object()
+
+# SQLite allows 999 variables per statement: `__in` lookups go in chunks below that.
+# PostgreSQL has no such limit (Django binds client-side): one query per lookup there.
+_SQLITE_IN_CHUNK = 900
+
+
+def in_chunks(values: Sequence[Any], *, lookups: int = 1) -> Iterator[Sequence[Any]]:
+    """`values` in slices small enough for `lookups` `__in` lookups of one statement.
+
+    Shared by the ingest services (ingest, SLA, journeys, rows), which look up whole pages by id.
+    """
+    size = _SQLITE_IN_CHUNK // lookups if connection.vendor == "sqlite" else len(values) or 1
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def insert_rows(
@@ -55,6 +68,51 @@ def insert_rows(
     return ids
 
 
+def update_rows(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], fields: Sequence[str]
+) -> None:
+    """Set `fields` (attnames) of existing rows; each row also holds its `id`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(
+            [model(pk=row["id"], **{name: row[name] for name in fields}) for row in rows],
+            fields,
+            batch_size=500,
+        )
+        return
+    meta = model._meta
+    targets = [meta.get_field(name) for name in fields]
+    is_json = [isinstance(field, models.JSONField) for field in targets]
+    pk = meta.pk.column
+    with connection.cursor() as cursor:
+        stage = _stage(cursor, meta.db_table)
+        columns = ", ".join([pk, *(field.column for field in targets)])
+        with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row["id"]]
+                for field, json in zip(targets, is_json, strict=True):
+                    value = row[field.attname]
+                    values.append(Jsonb(value) if json and value is not None else value)
+                copy.write_row(values)
+        assignments = ", ".join(f"{field.column} = s.{field.column}" for field in targets)
+        cursor.execute(
+            f"UPDATE {meta.db_table} AS t SET {assignments} "  # noqa: S608 - model names
+            f"FROM {stage} AS s WHERE t.{pk} = s.{pk}"
+        )
+        cursor.execute(f"DELETE FROM {stage}")  # noqa: S608
+
+
+def _stage(cursor: Any, table: str) -> str:
+    """This connection's empty staging table shaped like `table` (no constraints, no WAL)."""
+    stage = f"stage_{table}"
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS "  # noqa: S608 - names from the model
+        f"SELECT * FROM {table} WITH NO DATA"
+    )
+    return stage
+
+
 def _copy_insert(
     model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, now: datetime, key: str | None
 ) -> dict[Any, int]:
@@ -63,14 +121,10 @@ def _copy_insert(
     defaults = [_default(field, now) for field in fields]
     json_columns = [isinstance(field, models.JSONField) for field in fields]
     table = meta.db_table
-    stage = f"stage_{table}"
     columns = ", ".join(field.column for field in fields)
     returning = f" RETURNING {meta.pk.column}, {meta.get_field(key).column}" if key else ""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS "  # noqa: S608 - names from the model
-            f"SELECT {columns} FROM {table} WITH NO DATA"
-        )
+        stage = _stage(cursor, table)
         with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 values = []
@@ -85,7 +139,7 @@ def _copy_insert(
             f"ON CONFLICT DO NOTHING{returning}"
         )
         ids = {value: pk for pk, value in cursor.fetchall()} if key else {}
-        cursor.execute(f"TRUNCATE {stage}")
+        cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - cheaper than TRUNCATE here
     return ids
 
 

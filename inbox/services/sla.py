@@ -5,32 +5,18 @@
 chat message) with a constant number of queries for any number of interactions.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Max
 
 from inbox.models import Channel, Interaction, Message, SLARule, Workspace
+from inbox.services.rows import in_chunks, update_rows
 
 # Used when a workspace has no rule for a channel+priority (rules are created with the workspace,
 # so this only matters for hand-made data).
 FALLBACK_MINUTES = 1440
-
-# SQLite allows 999 variables per statement: `__in` lookups go in chunks below that.
-# PostgreSQL has no such limit (Django binds client-side): one query per lookup there.
-_SQLITE_IN_CHUNK = 900
-
-
-def in_chunks(values: Sequence[Any], *, lookups: int = 1) -> Iterator[Sequence[Any]]:
-    """`values` in slices small enough for `lookups` `__in` lookups of one statement.
-
-    Shared by the ingest services (ingest, SLA, journeys), which look up whole pages by id.
-    """
-    size = _SQLITE_IN_CHUNK // lookups if connection.vendor == "sqlite" else len(values) or 1
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def sla_minutes(workspace: Workspace | int) -> dict[tuple[str, str], int]:
@@ -100,7 +86,6 @@ def refresh_sla_deadlines(interaction_ids: Sequence[int]) -> int:
         if window is not None and window < deadline:
             deadline = window
         if deadline != current:
-            changed.append(Interaction(pk=pk, sla_deadline_at=deadline))
-    if changed:
-        Interaction.objects.bulk_update(changed, ["sla_deadline_at"], batch_size=500)
+            changed.append({"id": pk, "sla_deadline_at": deadline})
+    update_rows(Interaction, changed, ["sla_deadline_at"])
     return len(rows)
