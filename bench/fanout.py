@@ -10,7 +10,6 @@ SimpleWorker) draining the "sync" queue.
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -18,19 +17,19 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentiq.settings")
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_FANOUT_DATABASE_URL", "postgres:///agentiq_bench_fanout"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import (
+    free_port,
+    fresh_database,
+    production_like,
+    start_simulator,
 )
-os.environ["REDIS_URL"] = os.environ.get("BENCH_FANOUT_REDIS_URL", "redis://127.0.0.1:6379/10")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-_spec = importlib.util.spec_from_file_location("bench_ingest", ROOT / "bench" / "ingest.py")
-assert _spec is not None and _spec.loader is not None
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
+production_like(
+    database_url=os.environ.get("BENCH_FANOUT_DATABASE_URL", "postgres:///agentiq_bench_fanout"),
+    redis_url=os.environ.get("BENCH_FANOUT_REDIS_URL", "redis://127.0.0.1:6379/10"),
+)
+os.environ["MARKETPLACE_CLIENT_LIMITS"] = "false"  # the simulator runs with its limits off
 
 
 def main() -> None:
@@ -38,7 +37,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     args = parser.parse_args()
 
-    _helpers.fresh_database(os.environ["DATABASE_URL"])
+    fresh_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()
@@ -60,8 +59,8 @@ def main() -> None:
     from tests.factories import make_workspace
 
     get_redis().flushdb()
-    port = _helpers.free_port()
-    simulator_process = _helpers.start_simulator(port)
+    port = free_port()
+    simulator_process = start_simulator(port)
     rng = random.Random(7)
     try:
         sim = SimulatorClient(f"http://127.0.0.1:{port}", timeout=600)

@@ -33,11 +33,10 @@ from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import production_like  # noqa: E402 - after the path is set
 
 DEFAULT_DB_URL = "postgres:///agentiq_bench_inbox"
-# Fixed, bench-only keys: a resumed run must decrypt the account credentials it stored before.
-BENCH_FERNET_KEY = "Y4QS2lrfeQrrIBlwGYyZe2c0AP9ETWy_eRlNCE0b2Ro="
-BENCH_SECRET_KEY = "bench-inbox-not-a-secret-" + "x" * 40
+# Fixed keys (bench.common): a resumed run must decrypt the account credentials it stored before.
 
 PRODUCTS_PER_ACCOUNT = 2000
 MEMBERS_PER_WORKSPACE = 6
@@ -615,13 +614,10 @@ def main() -> None:
     args = parser.parse_args()
 
     db_url = os.environ.get("BENCH_INBOX_DATABASE_URL", DEFAULT_DB_URL)
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
-    os.environ["DEBUG"] = "0"  # production-like: no query log, no debug templates
-    os.environ["SECRET_KEY"] = BENCH_SECRET_KEY
-    os.environ["FIELD_ENCRYPTION_KEY"] = BENCH_FERNET_KEY
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentiq.settings")
+    # production-like: no query log, no debug templates
+    production_like(
+        database_url=db_url, redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2")
+    )
 
     _prepare_database(db_url, rebuild=args.rebuild)
     import django

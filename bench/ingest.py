@@ -13,55 +13,24 @@ INSERT … ON CONFLICT into a scratch table.
 import argparse
 import json
 import os
-import resource
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentiq.settings")
-os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres:///agentiq_bench")
-os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import (
+    free_port,
+    fresh_database,
+    peak_rss_mb,
+    production_like,
+    start_simulator,
+)
+
+production_like(
+    database_url=os.environ.get("BENCH_DATABASE_URL", "postgres:///agentiq_bench"),
+    redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+)
 os.environ["MARKETPLACE_CLIENT_LIMITS"] = "false"  # the simulator runs with its limits off
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fresh_database(url: str) -> None:
-    """Drop and re-create the bench database: every run starts from the real, empty schema."""
-    name = url.rsplit("/", 1)[-1]
-    subprocess.run(["dropdb", "--if-exists", name], capture_output=True, check=False)
-    subprocess.run(["createdb", name], capture_output=True, check=True)
-
-
-def start_simulator(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "marketplace_simulator", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("simulator did not start")
-
-
-def rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def raw_baseline(account_id: int) -> float:
@@ -141,7 +110,7 @@ def main() -> None:
         account = make_account(
             workspace=workspace, credentials={"token": handle.token}, base_url=sim.url
         )
-        rss_before = rss_mb()
+        rss_before = peak_rss_mb()
         # Wall time per channel (pages arrive in channel order), from the progress callback.
         channel_seconds: dict[str, float] = {}
         channel_items: dict[str, int] = {}
@@ -156,7 +125,7 @@ def main() -> None:
         started = time.perf_counter()
         first = sync_account(account.pk, progress=progress)
         first_seconds = time.perf_counter() - started
-        rss_peak = rss_mb()
+        rss_peak = peak_rss_mb()
         interactions = Interaction.objects.filter(account=account).count()
         messages = Message.objects.filter(interaction__account=account).count()
         truth = sim.truth(handle.account_id)

@@ -58,6 +58,7 @@ from connectors.types import (
     ChannelAccess,
     ConnectionReport,
     ItemData,
+    MalformedItem,
     Page,
     ProductCard,
     PublishResult,
@@ -102,6 +103,8 @@ DEFAULT_INTERVAL_SECONDS = 5
 BASE_TOKEN_INTERVAL_SECONDS = 3600
 
 TEXT_LIMITS = {"review": (2, 5000), "question": (2, 5000), "chat": (1, 1000)}
+# Chat events are served in batches of about a hundred; a page gathers batches up to this many.
+CHAT_EVENTS_PER_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,12 +557,49 @@ class WBClient(ClientBase):
         return next_state
 
     def _fetch_chat(self, state: Mapping[str, Any]) -> Page:
+        """Events batches (a hundred or so each) gathered into one page of about
+        CHAT_EVENTS_PER_PAGE events: one ingest per page, with a chat's messages together."""
         cursor = state.get("next")
         cursor = (
             cursor
             if isinstance(cursor, int) and not isinstance(cursor, bool) and cursor > 0
             else None
         )
+        events: list[parsing.ChatEvent] = []
+        broken: list[MalformedItem] = []
+        done = False
+        while not done and len(events) < CHAT_EVENTS_PER_PAGE:
+            try:
+                batch, batch_broken, next_cursor, done = self._events_batch(cursor)
+            except RateLimited:
+                if not events and not broken:
+                    raise
+                break  # store what arrived; the next run goes on from there
+            events += batch
+            broken += batch_broken
+            cursor = next_cursor
+        # The list is read again only when an event names a chat it does not hold yet.
+        if events and (self._chats is None or any(e.chat_id not in self._chats for e in events)):
+            try:
+                self._chats = self._chat_directory()
+            except RateLimited:
+                # The chat list only adds metadata (events carry the buyer and the product);
+                # with a Base token's 1 request/hour, insisting on it would stall the feed.
+                logger.info(
+                    "wb chat list skipped: budget exhausted", extra={"account_id": self.account.pk}
+                )
+        items = parsing.build_chats(events, self._chats or {})
+        return Page(
+            items=tuple(items),
+            malformed=tuple(broken),
+            next_state={"next": cursor} if cursor else {},
+            done=done,
+        )
+
+    def _events_batch(
+        self, cursor: int | None
+    ) -> tuple[list[parsing.ChatEvent], list[MalformedItem], int | None, bool]:
+        """One events request: (events, malformed ones, the next cursor, whether the feed ended)."""
         params = {"next": cursor} if cursor is not None else None
         response = self._call(
             "GET", CHAT_HOST, "/api/v1/seller/events", bucket=limits.CHAT, params=params
@@ -581,31 +621,17 @@ class WBClient(ClientBase):
             else None
         )
         if not raws or result.get("totalEvents") == 0:
-            next_state = {"next": valid_next or cursor} if (valid_next or cursor) else {}
-            return Page(items=(), malformed=(), next_state=next_state, done=True)
+            return [], [], valid_next or cursor, True
         if valid_next is None:
             raise MalformedResponse()
         events, broken = parsing.parse_each(
             raws, parsing.parse_event, channel="chat", id_keys=("eventID", "chatID")
         )
-        # The list is read again only when an event names a chat it does not hold yet.
-        if events and (self._chats is None or any(e.chat_id not in self._chats for e in events)):
-            try:
-                self._chats = self._chat_directory()
-            except RateLimited:
-                # The chat list only adds metadata (events carry the buyer and the product);
-                # with a Base token's 1 request/hour, insisting on it would stall the feed.
-                logger.info(
-                    "wb chat list skipped: budget exhausted", extra={"account_id": self.account.pk}
-                )
-        items = parsing.build_chats(events, self._chats or {})
         # A cursor that does not move would return this batch forever: end the run.
-        done = valid_next == cursor
-        if done:
+        stuck = valid_next == cursor
+        if stuck:
             logger.warning("wb chat cursor did not advance", extra={"account_id": self.account.pk})
-        return Page(
-            items=tuple(items), malformed=tuple(broken), next_state={"next": valid_next}, done=done
-        )
+        return events, broken, valid_next, stuck
 
     def _chat_directory(self) -> dict[str, Mapping[str, Any]]:
         response = self._call("GET", CHAT_HOST, "/api/v1/seller/chats", bucket=limits.CHAT)
