@@ -88,18 +88,9 @@ class IngestResult:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """`value` as a JSON column gives it back: mappings → dicts, sequences → lists.
-
-    (Cheaper than a JSON round trip; items from the parsers hold JSON values only.)
-    """
-    if isinstance(value, Mapping):
-        return {str(key): _plain(inner) for key, inner in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(inner) for inner in value]
-    if value is None or isinstance(value, str | int | float):
-        return value
-    return str(value)
+def _attachments(values: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Attachments as the JSON column gives them back (the parsers build JSON values only)."""
+    return [dict(value) for value in values]
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -278,8 +269,8 @@ def _item_values(
         "text": item.text,
         "pros": item.pros,
         "cons": item.cons,
-        "attachments": _plain(item.attachments),
-        "extra": _plain(item.extra),
+        "attachments": _attachments(item.attachments),
+        "extra": dict(item.extra),
         "needs_response": not answered,
         "sla_deadline_at": sla_deadline(
             start_at=sla_start, minutes=minutes, window_ends_at=item.reply_window_ends_at
@@ -467,7 +458,7 @@ def _insert_messages(
                         "direction": message.direction,
                         "author_type": message.author_type,
                         "text": message.text,
-                        "attachments": _plain(message.attachments),
+                        "attachments": _attachments(message.attachments),
                         "delivery_status": Message.DeliveryStatus.RECEIVED
                         if inbound
                         else Message.DeliveryStatus.CONFIRMED,

@@ -83,7 +83,7 @@ def update_rows(
         return
     meta = model._meta
     targets = [meta.get_field(name) for name in fields]
-    is_json = [isinstance(field, models.JSONField) for field in targets]
+    is_json = [_is_json(field) for field in targets]
     pk = meta.pk.column
     with connection.cursor() as cursor:
         stage = _stage(cursor, meta.db_table)
@@ -118,29 +118,50 @@ def _copy_insert(
 ) -> dict[Any, int]:
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
-    defaults = [_default(field, now) for field in fields]
-    json_columns = [isinstance(field, models.JSONField) for field in fields]
+    keys = rows[0].keys()
+    # The rows' own columns are staged; the others take their default in the INSERT itself.
+    given = [field for field in fields if field.attname in keys]
+    if len(given) != len(keys):
+        raise ValueError(
+            f"{meta.label}: unknown fields {sorted(keys - {f.attname for f in given})}"
+        )
+    defaulted = [field for field in fields if field.attname not in keys]
+    defaults = []
+    for field in defaulted:
+        value = _default(field, now)
+        if value is _REQUIRED:
+            raise ValueError(f"{meta.label}.{field.attname} is required")
+        defaults.append(Jsonb(value) if _is_json(field) and value is not None else value)
+    names = [field.attname for field in given]
+    json_positions = [n for n, field in enumerate(given) if _is_json(field)]
     table = meta.db_table
-    columns = ", ".join(field.column for field in fields)
+    staged = ", ".join(field.column for field in given)
+    columns = ", ".join(field.column for field in given + defaulted)
+    selected = ", ".join([staged, *(["%s"] * len(defaulted))])
     returning = f" RETURNING {meta.pk.column}, {meta.get_field(key).column}" if key else ""
     with connection.cursor() as cursor:
         stage = _stage(cursor, table)
-        with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {stage} ({staged}) FROM STDIN") as copy:
             for row in rows:
-                values = []
-                for field, default, is_json in zip(fields, defaults, json_columns, strict=True):
-                    value = row.get(field.attname, default)
-                    if value is _REQUIRED:
-                        raise ValueError(f"{meta.label}.{field.attname} is required")
-                    values.append(Jsonb(value) if is_json and value is not None else value)
+                if row.keys() != keys:
+                    raise ValueError(f"{meta.label}: every row needs the same fields")
+                values = [row[name] for name in names]
+                for position in json_positions:
+                    if values[position] is not None:
+                        values[position] = Jsonb(values[position])
                 copy.write_row(values)
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
-            f"ON CONFLICT DO NOTHING{returning}"
+            f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {stage} "  # noqa: S608
+            f"ON CONFLICT DO NOTHING{returning}",
+            defaults,
         )
         ids = {value: pk for pk, value in cursor.fetchall()} if key else {}
         cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - cheaper than TRUNCATE here
     return ids
+
+
+def _is_json(field: models.Field) -> bool:
+    return isinstance(field, models.JSONField)
 
 
 def _default(field: models.Field, now: datetime) -> Any:
