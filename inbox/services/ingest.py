@@ -36,7 +36,7 @@ from inbox.models import (
 )
 from inbox.services import pipeline_hooks
 from inbox.services.linking import JourneyRow, link_journeys
-from inbox.services.rows import in_chunks, insert_rows, update_rows
+from inbox.services.rows import in_chunks, insert_rows, matching, update_rows
 from inbox.services.sla import refresh_sla_deadlines, sla_deadline, sla_minutes
 
 logger = logging.getLogger(__name__)
@@ -155,9 +155,9 @@ def _upsert_products(
     ids: dict[str, int] = {}
     changed = []
     externals = list(fields)
-    for chunk in in_chunks(externals):
+    for lookup in matching("external_id", externals):
         for pk, external, name, brand, article, cached_at in Product.objects.filter(
-            account=account, external_id__in=chunk
+            account=account, **lookup
         ).values_list("id", "external_id", "name", "brand", "article", "cached_at"):
             ids[external] = pk
             new = fields[external]
@@ -205,10 +205,10 @@ def _upsert_customers(
     ids: dict[str, int] = {}
     changed = []
     scope = {"workspace_id": account.workspace_id, "marketplace": account.marketplace}
-    for chunk in in_chunks(list(names)):
-        for pk, external, display_name in Customer.objects.filter(
-            external_id__in=chunk, **scope
-        ).values_list("id", "external_id", "display_name"):
+    for lookup in matching("external_id", list(names)):
+        for pk, external, display_name in Customer.objects.filter(**lookup, **scope).values_list(
+            "id", "external_id", "display_name"
+        ):
             ids[external] = pk
             new = names[external]
             if new and new != display_name:
@@ -352,10 +352,8 @@ def _upsert_interactions(
     is_chat = channel == Channel.CHAT
     scope = {"account": account, "channel": channel}
     existing: dict[str, dict[str, Any]] = {}
-    for chunk in in_chunks([item.external_id for item in items]):
-        for row in Interaction.objects.filter(external_id__in=chunk, **scope).values(
-            *_INTERACTION_LOAD_FIELDS
-        ):
+    for lookup in matching("external_id", [item.external_id for item in items]):
+        for row in Interaction.objects.filter(**lookup, **scope).values(*_INTERACTION_LOAD_FIELDS):
             existing[row["external_id"]] = row
     minutes = _normal_minutes(account, channel)
     edits_left = 1 if account.marketplace == "wb" else 0
@@ -427,8 +425,8 @@ def _insert_messages(
     # Messages already stored for the updated interactions: (interaction, external id) → (pk, text).
     stored: dict[tuple[int, str], tuple[int, str]] = {}
     updated_ids = [pk for pk, item in updated if item.messages or item.answer_text]
-    for chunk in in_chunks(updated_ids):
-        query = Message.objects.filter(interaction_id__in=chunk)
+    for lookup in matching("interaction_id", updated_ids):
+        query = Message.objects.filter(**lookup)
         if not is_chat:
             query = query.filter(external_id=ANSWER_EXTERNAL_ID)
         for pk, interaction_id, external, text in query.values_list(

@@ -23,7 +23,7 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from inbox.models import Interaction, InteractionLink
-from inbox.services.rows import in_chunks
+from inbox.services.rows import in_chunks, matching
 
 WEAK_LINK_DAYS = 3
 LINKS_PER_KIND = 20
@@ -104,9 +104,9 @@ def _newest(queryset: QuerySet[Interaction], column: str, keys: set[Any]) -> dic
     One more than `LINKS_PER_KIND` per key: the interaction itself may be among them.
     """
     found: dict[Any, list[tuple[int, int]]] = defaultdict(list)
-    for chunk in in_chunks(sorted(keys)):
+    for lookup in matching(column, sorted(keys)):
         rows = (
-            queryset.filter(**{f"{column}__in": chunk})
+            queryset.filter(**lookup)
             .annotate(
                 newest=Window(RowNumber(), partition_by=F(column), order_by=F("occurred_at").desc())
             )

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Max
 
 from inbox.models import Channel, Interaction, Message, SLARule, Workspace
-from inbox.services.rows import in_chunks, update_rows
+from inbox.services.rows import matching, update_rows
 
 # Used when a workspace has no rule for a channel+priority (rules are created with the workspace,
 # so this only matters for hand-made data).
@@ -50,8 +50,8 @@ def refresh_sla_deadlines(interaction_ids: Sequence[int]) -> int:
     if not interaction_ids:
         return 0
     rows: list[tuple[Any, ...]] = []
-    for chunk in in_chunks(list(interaction_ids)):
-        rows += Interaction.objects.filter(pk__in=chunk).values_list(
+    for lookup in matching("pk", list(interaction_ids)):
+        rows += Interaction.objects.filter(**lookup).values_list(
             "id",
             "workspace_id",
             "channel",
@@ -71,9 +71,9 @@ def refresh_sla_deadlines(interaction_ids: Sequence[int]) -> int:
     }
     chat_ids = [row[0] for row in rows if row[2] == Channel.CHAT]
     last_inbound: dict[int, datetime] = {}
-    for chunk in in_chunks(chat_ids):
+    for lookup in matching("interaction_id", chat_ids):
         last_inbound.update(
-            Message.objects.filter(interaction_id__in=chunk, direction=Message.Direction.INBOUND)
+            Message.objects.filter(**lookup, direction=Message.Direction.INBOUND)
             .values("interaction_id")
             .annotate(last=Max("occurred_at"))
             .values_list("interaction_id", "last")
