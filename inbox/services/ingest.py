@@ -434,7 +434,7 @@ def _insert_messages(
         ):
             stored[(interaction_id, external)] = (pk, text)
     new: list[dict[str, Any]] = []
-    edited: list[Message] = []
+    edited: list[dict[str, Any]] = []
     workspace_id = account.workspace_id
     for pk, item in [*created, *updated]:
         if is_chat:

@@ -42,16 +42,16 @@ class _AnyOf(models.Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
         return "%s", [list(value)]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
-class _RelatedAnyOf(RelatedLookupMixin, _AnyOf):
+class _RelatedAnyOf(RelatedLookupMixin, _AnyOf):  # type: ignore[misc]
     """The same on a foreign key (`interaction_id__any_of`)."""
 
 
@@ -120,12 +120,13 @@ def update_rows(
         )
         return
     meta = model._meta
-    targets = [meta.get_field(name) for name in fields]
+    by_attname = {field.attname: field for field in meta.concrete_fields}
+    targets = [by_attname[name] for name in fields]
     is_json = [_is_json(field) for field in targets]
-    pk = meta.pk.column
+    pk = _column(meta.pk)
     with connection.cursor() as cursor:
         stage = _stage(cursor, meta.db_table)
-        columns = ", ".join([pk, *(field.column for field in targets)])
+        columns = ", ".join([pk, *(_column(field) for field in targets)])
         with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 values = [row["id"]]
@@ -134,7 +135,7 @@ def update_rows(
                     values.append(Jsonb(value) if json and value is not None else value)
                 copy.write_row(values)
         cursor.execute(f"ANALYZE {stage}")  # else the join may scan the whole table
-        assignments = ", ".join(f"{field.column} = s.{field.column}" for field in targets)
+        assignments = ", ".join(f"{_column(f)} = s.{_column(f)}" for f in targets)
         cursor.execute(
             f"UPDATE {meta.db_table} AS t SET {assignments} "  # noqa: S608 - model names
             f"FROM {stage} AS s WHERE t.{pk} = s.{pk}"
@@ -170,7 +171,7 @@ def _copy_insert(
             f"{meta.label}: unknown fields {sorted(keys - {f.attname for f in given})}"
         )
     defaulted = [field for field in fields if field.attname not in keys]
-    defaults = []
+    defaults: list[Any] = []
     for field in defaulted:
         value = _default(field, now)
         if value is _REQUIRED:
@@ -179,10 +180,11 @@ def _copy_insert(
     names = [field.attname for field in given]
     json_positions = [n for n, field in enumerate(given) if _is_json(field)]
     table = meta.db_table
-    staged = ", ".join(field.column for field in given)
-    columns = ", ".join(field.column for field in given + defaulted)
+    staged = ", ".join(_column(field) for field in given)
+    columns = ", ".join(_column(field) for field in given + defaulted)
     selected = ", ".join([staged, *(["%s"] * len(defaulted))])
-    returning = f" RETURNING {meta.pk.column}, {meta.get_field(key).column}" if key else ""
+    key_field = next((f for f in fields if f.attname == key), None)
+    returning = f" RETURNING {_column(meta.pk)}, {_column(key_field)}" if key_field else ""
     with connection.cursor() as cursor:
         stage = _stage(cursor, table)
         with cursor.cursor.copy(f"COPY {stage} ({staged}) FROM STDIN") as copy:
@@ -206,6 +208,10 @@ def _copy_insert(
 
 def _is_json(field: models.Field) -> bool:
     return isinstance(field, models.JSONField)
+
+
+def _column(field: Any) -> str:
+    return str(field.column)
 
 
 def _default(field: models.Field, now: datetime) -> Any:
