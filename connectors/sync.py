@@ -259,24 +259,26 @@ def _sync_channel(
 ) -> None:
     # The next page is fetched (HTTP and parsing, no database) while this one is stored. Only
     # `ingest_page` moves the cursor, so a page fetched ahead and never stored is simply
-    # fetched again by the next run.
+    # fetched again by the next run. An empty page is stored only when it ends the run (a
+    # crash before then re-reads a few empty pages): a sync with nothing new commits once.
+    saved: dict[str, Any] = dict(cursor.state or {})
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{account.pk}") as fetcher:
-        ahead = fetcher.submit(client.fetch_page, channel, dict(cursor.state or {}))
-        state: dict[str, Any] = dict(cursor.state or {})
+        ahead = fetcher.submit(client.fetch_page, channel, saved)
         while True:
             page: Page = ahead.result()
             report.pages += 1
             last = page.done or (max_pages is not None and report.pages >= max_pages)
             if not last:
                 ahead = fetcher.submit(client.fetch_page, channel, dict(page.next_state))
-            if page.items or page.malformed or dict(page.next_state) != state:
+            moved = dict(page.next_state) != saved
+            if page.items or page.malformed or (last and moved):
                 result = ingest_page(account, channel, page, now=timezone.now())
+                saved = dict(page.next_state)
                 report.created += result.created
                 report.updated += result.updated
                 report.malformed += result.malformed
                 if progress is not None:
                     progress(channel, result)
-            state = dict(page.next_state)
             if last:
                 return
 

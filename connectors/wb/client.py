@@ -19,12 +19,13 @@ committed page ended. Reviews and questions:
 A reconciling run (the first one, then one every RECONCILE_EVERY) reads the whole unanswered
 backlog, then answered items (and, for reviews, the archive) back to `floor` =
 min(watermark, oldest unanswered) - OVERLAP: an item answered (or archived) since the last run
-was unanswered then, so it is not older than that. Every other run reads each list back to
-watermark - OVERLAP only: what arrived since, in a few requests, so a sync with nothing new
-stays cheap however big the account (an answer given outside AgentIQ to an older item shows up
-by the next reconciliation; answers sent through AgentIQ are tracked by the outbox). Pages are walked by `dateTo` (keyset) rather than `skip`, so items leaving a list while
-we read (answered, archived) cannot shift an unread item past us; re-reading a few items
-at page borders is fine, as ingestion upserts.
+was unanswered then, so it is not older than that. Every other run reads the unanswered and
+answered lists back to watermark - OVERLAP only and skips the archive: what arrived since, in
+a few requests, so a sync with nothing new stays cheap however big the account (an answer
+given outside AgentIQ to an older item shows up by the next reconciliation; answers sent
+through AgentIQ are tracked by the outbox). Pages are walked by `dateTo` (keyset) rather than
+`skip`, so items leaving a list while we read (answered, archived) cannot shift an unread item
+past us; re-reading a few items at page borders is fine, as ingestion upserts.
 
 Chat: {"next": <unix ms>} — the events feed cursor; a run ends on a batch with no events.
 """
@@ -168,6 +169,8 @@ class WBClient(ClientBase):
         self._max_wait = max_wait
         # The chat list (no pagination: every chat at once), kept for this client's run.
         self._chats: dict[str, Mapping[str, Any]] | None = None
+        # The "anything new?" flags, asked once per run.
+        self._news: dict[str, Any] | None = None
         self._reviews = _Feed(
             channel="review",
             path="/api/v1/feedbacks",
@@ -383,14 +386,16 @@ class WBClient(ClientBase):
         flag = {"review": "hasNewFeedbacks", "question": "hasNewQuestions"}[channel]
         if state.get("run") or not state.get("watermark"):
             return True
-        response = self._call(
-            "GET", FEEDBACKS_HOST, "/api/v1/new-feedbacks-questions", bucket=limits.FEEDBACKS
-        )
-        try:
-            data = self._envelope(response)
-        except MalformedResponse:
-            return True
-        value = data.get(flag) if isinstance(data, dict) else None
+        if self._news is None:  # one request answers for both channels
+            response = self._call(
+                "GET", FEEDBACKS_HOST, "/api/v1/new-feedbacks-questions", bucket=limits.FEEDBACKS
+            )
+            try:
+                data = self._envelope(response)
+            except MalformedResponse:
+                data = None
+            self._news = dict(data) if isinstance(data, dict) else {}
+        value = self._news.get(flag)
         return value if isinstance(value, bool) else True
 
     def fetch_page(self, channel: str, state: Mapping[str, Any]) -> Page:
@@ -485,9 +490,12 @@ class WBClient(ClientBase):
             phase_done = not self._advance_window(feed, run, dates, skip)
 
         if phase_done:
-            position = feed.phases.index(phase)
-            if position + 1 < len(feed.phases):
-                run.update(phase=feed.phases[position + 1], date_to=None, skip=0)
+            # New items arrive in the unanswered/answered lists; only a reconciling run needs
+            # the archive (items that left those lists since).
+            phases = feed.phases if run.get("reconcile", True) else feed.phases[:2]
+            position = phases.index(phase)
+            if position + 1 < len(phases):
+                run.update(phase=phases[position + 1], date_to=None, skip=0)
             else:
                 return Page(
                     items=tuple(items),

@@ -203,7 +203,7 @@ def test_next_run_without_a_backlog_reads_back_only_to_the_watermark(
 def test_runs_between_reconciliations_skip_the_backlog_and_the_next_one_finds_old_answers(
     simulator: SimulatorFixture, workspace: Workspace
 ) -> None:
-    account, _sim_id = _connect(simulator, workspace, reviews=30, archived_reviews=0)
+    account, sim_id = _connect(simulator, workspace, reviews=30, archived_reviews=0)
     client = WBClient(account, page_size=10)
     first, state = _run(client, "review")
     floor = datetime.fromisoformat(state["watermark"]) - timedelta(hours=24)
@@ -211,9 +211,12 @@ def test_runs_between_reconciliations_skip_the_backlog_and_the_next_one_finds_ol
     assert old.occurred_at < floor  # the simulator spreads reviews over months
     client.publish("review", old.external_id, "Ответ из личного кабинета", idempotency_key="k2")
 
+    archive = "feedbacks-api.wildberries.ru/api/v1/feedbacks/archive"
+    archive_reads = simulator.account_stats(sim_id)["requests_by_path"][archive]
     quick_pages, quick_state = _run(client, "review", state)
     assert all(item.occurred_at >= floor - timedelta(seconds=1) for item in _items(quick_pages))
     assert quick_state["reconciled_at"] == state["reconciled_at"]
+    assert simulator.account_stats(sim_id)["requests_by_path"][archive] == archive_reads
 
     hour_later = {**quick_state, "reconciled_at": (timezone.now() - timedelta(hours=1)).isoformat()}
     pages, final_state = _run(client, "review", hour_later)
@@ -260,16 +263,20 @@ def test_has_news_follows_wbs_unseen_flag_once_synced(
     simulator: SimulatorFixture, workspace: Workspace
 ) -> None:
     account, sim_id = _connect(simulator, workspace, reviews=0, archived_reviews=0, questions=0)
-    client = WBClient(account)
     synced = {"watermark": "2026-01-01T00:00:00+00:00"}
 
-    before = client.has_news("review", synced)
+    before = WBClient(account).has_news("review", synced)
     simulator.generate(sim_id, reviews=1)
+    client = WBClient(account)  # a client serves one sync run
     after = client.has_news("review", synced)
 
     assert (before, after) == (False, True)
+    assert client.has_news("question", synced) is False
     assert client.has_news("review", {}) is True
     assert client.has_news("chat", synced) is True
+    # One request answered for both channels of the run.
+    requests = simulator.account_stats(sim_id)["requests_by_path"]
+    assert requests["feedbacks-api.wildberries.ru/api/v1/new-feedbacks-questions"] == 2
 
 
 # --------------------------------------------------------------------------- chat
