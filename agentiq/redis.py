@@ -1,9 +1,11 @@
-"""The process-wide Redis client for locks, rate limits and breakers (one pool per URL)."""
+"""The process-wide Redis client for locks, rate limits, breakers and RQ (one pool per URL)."""
 
 from functools import cache
 
+import django_rq
 import redis
 from django.conf import settings
+from rq import Queue
 
 
 @cache
@@ -15,3 +17,9 @@ def _client(url: str) -> redis.Redis:
 
 def get_redis() -> redis.Redis:
     return _client(settings.REDIS_URL)
+
+
+def get_queue(name: str) -> Queue:
+    """An RQ queue on the shared client (`django_rq.get_queue` alone opens a new connection
+    pool, hence a new TCP connection, on every call)."""
+    return django_rq.get_queue(name, connection=get_redis())

@@ -7,12 +7,12 @@ the services record permanent ones (revoked token, rejected answer) for the sell
 import logging
 from datetime import timedelta
 
-import django_rq
 from django.utils import timezone
 from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from agentiq.redis import get_queue
 from connectors.sync import SyncReport, claim_due_accounts, sync_account
 from inbox.models import Message
 from inbox.services.replies import enqueue_publish, publish_message, recover_stuck_messages
@@ -37,7 +37,7 @@ def sync_account_job(account_id: int, only_if_news: bool = False) -> dict[str, o
 
 def enqueue_sync(account_id: int, *, only_if_news: bool = False) -> bool:
     """Enqueue a sync unless one is already waiting or running for the account."""
-    queue = django_rq.get_queue("sync")
+    queue = get_queue("sync")
     job_id = sync_job_id(account_id)
     try:
         if Job.fetch(job_id, connection=queue.connection).get_status() in _PENDING:
@@ -80,7 +80,7 @@ def publish_due_messages_job() -> int:
 
     Cross-tenant housekeeping, hence unscoped.
     """
-    queue = django_rq.get_queue("outbox")
+    queue = get_queue("outbox")
     now = timezone.now()
     count = 0
     for message in Message.objects.filter(

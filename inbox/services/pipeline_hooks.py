@@ -6,7 +6,7 @@ the job is enqueued by its dotted path, and the worker imports it when it runs.
 
 from collections.abc import Sequence
 
-import django_rq
+from agentiq.redis import get_queue
 
 ANALYZE_JOB = "intelligence.jobs.analyze_interactions_job"
 ANALYZE_JOB_TIMEOUT = 600
@@ -19,6 +19,4 @@ def enqueue_interaction_analysis(interaction_ids: Sequence[int]) -> None:
     """
     if not interaction_ids:
         return
-    django_rq.get_queue("ai").enqueue(
-        ANALYZE_JOB, list(interaction_ids), job_timeout=ANALYZE_JOB_TIMEOUT
-    )
+    get_queue("ai").enqueue(ANALYZE_JOB, list(interaction_ids), job_timeout=ANALYZE_JOB_TIMEOUT)

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-import django_rq
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -27,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from rq import Retry
 
+from agentiq.redis import get_queue
 from connectors.exceptions import (
     AnswerNotReadable,
     MarketplaceError,
@@ -66,7 +66,7 @@ def _normalise(text: str) -> str:
 
 def enqueue_publish(message: Message) -> None:
     """Enqueue the publish job of a queued message (at `publish_after` if it is later)."""
-    queue = django_rq.get_queue("outbox")
+    queue = get_queue("outbox")
     kwargs: dict[str, Any] = {
         "job_timeout": PUBLISH_JOB_TIMEOUT,
         "retry": PUBLISH_RETRY,
