@@ -561,7 +561,6 @@ class WBClient(ClientBase):
                 next_state["reconciled_at"] = state["reconciled_at"]
         if oldest is not None:
             next_state["oldest_unanswered"] = _iso(oldest)
-        next_state["last_run_started_at"] = run.get("started_at")
         return next_state
 
     def _fetch_chat(self, state: Mapping[str, Any]) -> Page:
