@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -190,18 +190,37 @@ def _run(
             wanted = [c for c in wanted if client.has_news(c, cursors[c].state)]
             if not wanted:
                 report.status = "no_news"
-        for channel in wanted:
-            try:
-                _sync_channel(
-                    account, client, channel, cursors[channel], report, progress, max_pages
+        # Pages are fetched (HTTP and parsing, no database) by a thread per channel, the first
+        # page of every channel at once; they are stored here, one at a time.
+        with ThreadPoolExecutor(
+            max_workers=max(1, len(wanted)), thread_name_prefix=f"fetch-{account.pk}"
+        ) as fetcher:
+            first = {
+                channel: fetcher.submit(
+                    client.fetch_page, channel, dict(cursors[channel].state or {})
                 )
-            except SubscriptionRequired as error:
-                channel_errors[channel] = str(error)
-                report.channel_errors[channel] = str(error)
-                continue
-            channel_errors.pop(channel, None)
-            if max_pages is not None and report.pages >= max_pages:
-                break
+                for channel in wanted
+            }
+            for channel in wanted:
+                try:
+                    _sync_channel(
+                        account,
+                        client,
+                        channel,
+                        cursors[channel],
+                        first[channel],
+                        fetcher,
+                        report,
+                        progress,
+                        max_pages,
+                    )
+                except SubscriptionRequired as error:
+                    channel_errors[channel] = str(error)
+                    report.channel_errors[channel] = str(error)
+                    continue
+                channel_errors.pop(channel, None)
+                if max_pages is not None and report.pages >= max_pages:
+                    break
         if report.status != "no_news":
             report.products_refreshed = refresh_product_cards(account, client)
     except AuthError as error:
@@ -253,34 +272,37 @@ def _sync_channel(
     client: MarketplaceClient,
     channel: str,
     cursor: SyncCursor,
+    ahead: Future[Page],
+    fetcher: ThreadPoolExecutor,
     report: SyncReport,
     progress: ProgressCallback | None,
     max_pages: int | None,
 ) -> None:
-    # The next page is fetched (HTTP and parsing, no database) while this one is stored. Only
-    # `ingest_page` moves the cursor, so a page fetched ahead and never stored is simply
-    # fetched again by the next run. An empty page is stored only when it ends the run (a
-    # crash before then re-reads a few empty pages): a sync with nothing new commits once.
+    """Store the channel's pages; `ahead` is its first page being fetched.
+
+    The next page is fetched while this one is stored. Only `ingest_page` moves the cursor,
+    so a page fetched ahead and never stored is simply fetched again by the next run. An
+    empty page is stored only when it ends the run (a crash before then re-reads a few empty
+    pages): a sync with nothing new commits nothing.
+    """
     saved: dict[str, Any] = dict(cursor.state or {})
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{account.pk}") as fetcher:
-        ahead = fetcher.submit(client.fetch_page, channel, saved)
-        while True:
-            page: Page = ahead.result()
-            report.pages += 1
-            last = page.done or (max_pages is not None and report.pages >= max_pages)
-            if not last:
-                ahead = fetcher.submit(client.fetch_page, channel, dict(page.next_state))
-            moved = dict(page.next_state) != saved
-            if page.items or page.malformed or (last and moved):
-                result = ingest_page(account, channel, page, now=timezone.now())
-                saved = dict(page.next_state)
-                report.created += result.created
-                report.updated += result.updated
-                report.malformed += result.malformed
-                if progress is not None:
-                    progress(channel, result)
-            if last:
-                return
+    while True:
+        page: Page = ahead.result()
+        report.pages += 1
+        last = page.done or (max_pages is not None and report.pages >= max_pages)
+        if not last:
+            ahead = fetcher.submit(client.fetch_page, channel, dict(page.next_state))
+        moved = dict(page.next_state) != saved
+        if page.items or page.malformed or (last and moved):
+            result = ingest_page(account, channel, page, now=timezone.now())
+            saved = dict(page.next_state)
+            report.created += result.created
+            report.updated += result.updated
+            report.malformed += result.malformed
+            if progress is not None:
+                progress(channel, result)
+        if last:
+            return
 
 
 def refresh_product_cards(
