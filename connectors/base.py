@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 from django.utils.translation import gettext as _
 
 from connectors.exceptions import PublishRejected
-from connectors.types import PublishResult
+from connectors.types import AnswerEdits, PublishResult
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class ClientBase(ABC):
     # Whether the marketplace itself refuses a second answer to a review or question. Then a
     # first publish attempt needs no read-back beforehand: the rate budget goes to sending.
     REFUSES_SECOND_ANSWER: ClassVar[bool] = False
+    ANSWER_EDITS: ClassVar[AnswerEdits]
 
     account: AccountLike
 

@@ -7,7 +7,7 @@ a mapping to these types, never a second pipeline.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 
@@ -86,6 +86,17 @@ class ProductCard:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerEdits:
+    """What a marketplace lets a seller do with a published review/question answer."""
+
+    edits: int  # how many times it may be changed after publishing
+    window: timedelta | None  # within how long of publishing (None: no limit)
+    # Ozon has no edit: a change deletes the answer and publishes a new one, which may be
+    # replaced in turn, so one more change is always possible.
+    by_replacing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerState:
     """What the marketplace shows as the seller's answer of an item (for receipts)."""
 
@@ -127,6 +138,7 @@ class MarketplaceClient(Protocol):
 
     # The marketplace refuses a second answer itself (no read needed before a first attempt).
     REFUSES_SECOND_ANSWER: ClassVar[bool]
+    ANSWER_EDITS: ClassVar[AnswerEdits]
 
     def check_connection(self) -> ConnectionReport: ...
 

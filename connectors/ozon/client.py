@@ -45,6 +45,7 @@ from connectors.ozon import parsing
 from connectors.parsing import ItemError, malformed
 from connectors.ratelimit import Limit
 from connectors.types import (
+    AnswerEdits,
     AnswerState,
     ChannelAccess,
     ConnectionReport,
@@ -127,6 +128,8 @@ class OzonClient(ClientBase):
 
     MARKETPLACE = "ozon"
     TEXT_LIMITS = TEXT_LIMITS
+    # No edit method: delete the comment/answer and create a new one (specs/ozon-reviews.md).
+    ANSWER_EDITS = AnswerEdits(edits=1, window=None, by_replacing=True)
 
     def __init__(
         self,

@@ -55,6 +55,7 @@ from connectors.exceptions import (
 )
 from connectors.parsing import ItemError
 from connectors.types import (
+    AnswerEdits,
     AnswerState,
     ChannelAccess,
     ConnectionReport,
@@ -148,6 +149,7 @@ class WBClient(ClientBase):
     MARKETPLACE = "wb"
     TEXT_LIMITS = TEXT_LIMITS
     REFUSES_SECOND_ANSWER = True  # a second POST answer is an error; questions read first
+    ANSWER_EDITS = AnswerEdits(edits=1, window=timedelta(days=60))  # PATCH, once, 60 days
 
     def __init__(
         self,

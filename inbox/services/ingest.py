@@ -22,6 +22,7 @@ from typing import Any
 import sentry_sdk
 from django.db import connection, models, transaction
 
+from connectors.registry import answer_edits
 from connectors.types import ItemData, MalformedItem, Page
 from inbox.models import (
     Channel,
@@ -356,7 +357,7 @@ def _upsert_interactions(
         for row in Interaction.objects.filter(**lookup, **scope).values(*_INTERACTION_LOAD_FIELDS):
             existing[row["external_id"]] = row
     minutes = _normal_minutes(account, channel)
-    edits_left = 1 if account.marketplace == "wb" else 0
+    edits_left = answer_edits(account.marketplace).edits
     new_rows: list[tuple[dict[str, Any], ItemData]] = []
     updated: list[tuple[int, ItemData]] = []
     changes: list[dict[str, Any]] = []

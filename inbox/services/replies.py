@@ -14,7 +14,6 @@ No database transaction is open during an HTTP call.
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -33,7 +32,7 @@ from connectors.exceptions import (
     PublishRejected,
     TransientMarketplaceError,
 )
-from connectors.registry import client_for
+from connectors.registry import answer_edits, client_for
 from connectors.types import AnswerState, MarketplaceClient, PublishResult
 from inbox.models import Channel, Interaction, InteractionEvent, Message, User
 from inbox.services.ingest import ANSWER_EXTERNAL_ID
@@ -45,19 +44,6 @@ PUBLISH_JOB_TIMEOUT = 120
 PUBLISH_RETRY = Retry(max=6, interval=[5, 15, 60, 180, 600, 1800])
 # A message `sending` for longer than this has lost its worker (job timeout is 2 minutes).
 STUCK_AFTER = timedelta(minutes=10)
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerEditRules:
-    edits: int  # how many times a published answer may be edited
-    window: timedelta | None  # within how long of the first answer
-
-
-# WB: one edit within 60 days of sending. Ozon: no edit (delete and re-create).
-ANSWER_EDIT_RULES: dict[str, AnswerEditRules] = {
-    "wb": AnswerEditRules(edits=1, window=timedelta(days=60)),
-    "ozon": AnswerEditRules(edits=0, window=None),
-}
 
 
 def _normalise(text: str) -> str:
@@ -266,7 +252,7 @@ def _mark_sent(message: Message, result: PublishResult) -> None:
     is_chat = interaction.channel == Channel.CHAT
     # Reviews/questions: our message becomes "the answer" the sync would otherwise add a copy of.
     external_id = result.external_id if is_chat else ANSWER_EXTERNAL_ID
-    rules = ANSWER_EDIT_RULES.get(interaction.marketplace, AnswerEditRules(0, None))
+    rules = answer_edits(interaction.marketplace)
     with transaction.atomic():
         if external_id:
             Message.objects.filter(interaction=interaction, external_id=external_id).exclude(
@@ -283,7 +269,7 @@ def _mark_sent(message: Message, result: PublishResult) -> None:
             "updated_at": now,
         }
         if not is_chat:
-            if message.is_edit:
+            if message.is_edit and not rules.by_replacing:
                 fields["answer_edits_left"] = 0
             else:
                 fields["answer_edits_left"] = rules.edits

@@ -19,6 +19,7 @@ from django_htmx.http import trigger_client_event
 
 from agentiq.errors import DomainError
 from agentiq.redis import get_redis
+from connectors.registry import answer_edits
 from inbox import selectors
 from inbox.forms import (
     AssignForm,
@@ -167,12 +168,12 @@ def _answer_state(interaction: Interaction, now: Any) -> dict[str, Any]:
     can_edit = bool(
         interaction.is_answered
         and interaction.answer_edits_left > 0
-        and interaction.answer_editable_until
-        and interaction.answer_editable_until > now
+        and (interaction.answer_editable_until is None or interaction.answer_editable_until > now)
     )
     is_chat = interaction.channel == "chat"
     return {
         "can_edit_answer": can_edit,
+        "answer_replaceable": answer_edits(interaction.marketplace).by_replacing,
         "can_reply": is_chat or not interaction.is_answered or can_edit,
         "is_edit_mode": (not is_chat) and interaction.is_answered and can_edit,
     }

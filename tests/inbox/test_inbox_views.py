@@ -236,6 +236,18 @@ def test_interaction_detail_shows_the_answer_state(agent_client, workspace):
     assert 'name="is_edit" value="on"' in body
 
 
+def test_interaction_detail_says_an_ozon_answer_can_be_replaced(agent_client, workspace):
+    ozon = make_account(workspace=workspace, marketplace="ozon")
+    item = make_interaction(
+        workspace=workspace, account=ozon, is_answered=True, answer_edits_left=1
+    )
+
+    body = _body(agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX))
+
+    assert "можно заменить" in body
+    assert 'name="is_edit" value="on"' in body
+
+
 def test_interaction_check_returns_guardrail_findings_partial(agent_client, workspace):
     item = make_interaction(workspace=workspace)
 

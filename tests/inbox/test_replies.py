@@ -199,6 +199,38 @@ def test_queue_reply_edit_uses_the_one_wb_edit(simulator, synced, owner):  # noq
     assert interaction.answer_edits_left == 0
 
 
+def test_an_ozon_answer_is_replaced_by_deleting_it_and_stays_replaceable(
+    simulator,  # noqa: F811
+    workspace,
+    owner,
+):
+    handle = simulator.create_ozon_account(
+        reviews=4, questions=0, chats=0, limits=False, moderation_seconds=0, seed=5
+    )
+    account = make_account(
+        workspace=workspace,
+        marketplace="ozon",
+        base_url=simulator.url,
+        credentials={"client_id": handle.client_id, "api_key": handle.api_key},
+    )
+    sync_account(account.pk)
+    interaction = unanswered_review(account)
+    publish_message(queue_reply(interaction, text=REPLY, actor=owner).pk)
+
+    for text in ("Спасибо за отзыв! Ждём вас снова.", "Спасибо! Рады, что вам понравилось."):
+        interaction.refresh_from_db()
+        edit = queue_reply(interaction, text=text, actor=owner, is_edit=True)
+        publish_message(edit.pk)
+        edit.refresh_from_db()
+        assert edit.delivery_status == Message.DeliveryStatus.CONFIRMED
+
+    interaction.refresh_from_db()
+    assert interaction.answer_edits_left == 1
+    assert interaction.answer_editable_until is None
+    answers = simulator.truth(handle.account_id)["answers"]
+    assert (answers["review_comments"], answers["deleted"]) == (3, 2)
+
+
 def test_queue_reply_on_a_sandbox_account_is_a_dry_run(
     simulator,  # noqa: F811
     synced,
