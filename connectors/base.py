@@ -1,4 +1,5 @@
-"""What every marketplace client shares: the account it serves, answer limits, publishing.
+"""What every marketplace client shares: the account it serves, answer limits, publishing,
+gathering small list pages.
 
 A client subclasses `ClientBase`, sets `TEXT_LIMITS` and `MARKETPLACE`, and implements
 `_publish_review`, `_publish_question` and `_publish_chat`; the rest of the
@@ -7,15 +8,45 @@ A client subclasses `ClientBase`, sets `TEXT_LIMITS` and `MARKETPLACE`, and impl
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol
 
 from django.utils.translation import gettext as _
 
-from connectors.exceptions import PublishRejected
-from connectors.types import AnswerEdits, PublishResult
+from connectors.exceptions import PublishRejected, RateLimited
+from connectors.types import AnswerEdits, MalformedItem, Page, PublishResult
 
 logger = logging.getLogger(__name__)
+
+# A page handed to the ingest gathers a marketplace's small list pages up to about this many
+# items: each ingest is one transaction with a fixed number of queries, so ten items a page
+# (Ozon questions) would spend nearly all of its time on the fixed part.
+GATHER_ITEMS = 1000
+
+
+def gather_pages(
+    fetch: Callable[[Mapping[str, Any]], Page], state: Mapping[str, Any], limit: int = GATHER_ITEMS
+) -> Page:
+    """Consecutive list pages from `fetch` up to `limit` items, as one page (the items of a
+    list are independent of each other).
+
+    When the rate budget runs out after the first page, what arrived is returned: its state
+    is where the next run goes on from.
+    """
+    items: list[Any] = []
+    malformed: list[MalformedItem] = []
+    while True:
+        try:
+            page = fetch(state)
+        except RateLimited:
+            if not items and not malformed:
+                raise
+            return Page(tuple(items), tuple(malformed), state, done=False)
+        items += page.items
+        malformed += page.malformed
+        state = page.next_state
+        if page.done or len(items) + len(malformed) >= limit:
+            return Page(tuple(items), tuple(malformed), state, done=page.done)
 
 
 class AccountLike(Protocol):

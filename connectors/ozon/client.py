@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from connectors import http
-from connectors.base import AccountLike, ClientBase
+from connectors.base import GATHER_ITEMS, AccountLike, ClientBase, gather_pages
 from connectors.exceptions import (
     AuthError,
     MalformedResponse,
@@ -137,6 +137,7 @@ class OzonClient(ClientBase):
         *,
         timeout: httpx.Timeout | None = None,
         max_wait: float = http.DEFAULT_MAX_WAIT,
+        gather_items: int = GATHER_ITEMS,
     ) -> None:
         self.account = account
         credentials = account.credentials if isinstance(account.credentials, Mapping) else {}
@@ -144,6 +145,7 @@ class OzonClient(ClientBase):
         self._api_key = str(credentials.get("api_key") or "").strip()
         self._timeout = timeout
         self._max_wait = max_wait
+        self._gather_items = gather_items
         self._key_methods: frozenset[str] | None = None
         self._skus: dict[str, int] = {}
 
@@ -372,9 +374,9 @@ class OzonClient(ClientBase):
 
     def fetch_page(self, channel: str, state: Mapping[str, Any]) -> Page:
         if channel == "review":
-            return self._fetch_reviews(state)
+            return gather_pages(self._fetch_reviews, state, self._gather_items)
         if channel == "question":
-            return self._fetch_questions(state)
+            return gather_pages(self._fetch_questions, state, self._gather_items)
         if channel == "chat":
             return self._fetch_chats(state)
         raise ValueError(f"unknown Ozon channel: {channel!r}")

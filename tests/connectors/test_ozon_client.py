@@ -67,18 +67,36 @@ def test_fetch_reviews_pages_cover_every_review_once(simulator, workspace):
 
     pages, state = _run(OzonClient(account), "review")
 
-    assert [len(page.items) for page in pages] == [100, 100, 30]
+    # Ozon's pages of 100 are gathered into one page for the ingest.
+    assert [len(page.items) for page in pages] == [230]
     assert sorted(_ids(pages)) == sorted(simulator.truth(sim_id)["reviews"]["ids"])
     assert (state["api"], state["total"]) == ("v2", 230)
+    requests = simulator.account_stats(sim_id)["requests_by_path"]
+    assert requests["api-seller.ozon.ru/v2/review/list"] == 3
+
+
+def test_a_gathered_page_keeps_what_arrived_when_the_rate_budget_runs_out(simulator, workspace):
+    account, sim_id = _connect(
+        simulator, workspace, reviews=230, limits=True, requests_per_second=1
+    )
+
+    # The second list request of the same second gets a 429; no time to wait for it.
+    page = OzonClient(account, max_wait=0).fetch_page("review", {})
+
+    assert len(page.items) == 100
+    assert page.done is False
+    rest, _state = _run(OzonClient(account), "review", json.loads(json.dumps(page.next_state)))
+    ids = [item.external_id for item in page.items] + _ids(rest)
+    assert sorted(ids) == sorted(simulator.truth(sim_id)["reviews"]["ids"])
 
 
 def test_fetch_reviews_resumes_after_a_crash_after_page_k_with_nothing_lost(simulator, workspace):
     account, sim_id = _connect(simulator, workspace, reviews=250)
-    first = OzonClient(account).fetch_page("review", {})
+    first = OzonClient(account, gather_items=100).fetch_page("review", {})
     committed = json.loads(json.dumps(first.next_state))
 
     # A new worker (new client) picks the committed state up.
-    rest, _state = _run(OzonClient(account), "review", committed)
+    rest, _state = _run(OzonClient(account, gather_items=100), "review", committed)
 
     ids = [item.external_id for item in first.items] + _ids(rest)
     assert len(ids) == len(set(ids)) == 250
@@ -168,7 +186,7 @@ def test_fetch_page_with_a_malformed_item_keeps_the_rest(simulator, workspace):
 def test_fetch_questions_follows_last_id_through_pages_of_ten(simulator, workspace):
     account, sim_id = _connect(simulator, workspace, questions=25)
 
-    pages, state = _run(OzonClient(account), "question")
+    pages, state = _run(OzonClient(account, gather_items=10), "question")
 
     assert [len(page.items) for page in pages] == [10, 10, 5]
     assert sorted(_ids(pages)) == sorted(simulator.truth(sim_id)["questions"]["ids"])
