@@ -70,6 +70,7 @@ def _seed_ozon(workspace: Workspace, simulator: SimulatorClient) -> MarketplaceA
         api_key=DEMO_OZON_API_KEY,
         seed=DEMO_SEED + 1,
         subscription="premium_plus",
+        arrival_per_minute=DEMO_ARRIVAL_PER_MINUTE,
         **DEMO_SIZE,
     )
     if account is not None:

@@ -18,6 +18,46 @@ from typing import Any
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
+MINUTE_US = 60 * 1_000_000
+# One tick (one request) adds at most this many arrivals, so a long-idle account cannot stall
+# the request that wakes it.
+MAX_ARRIVALS_PER_TICK = 10_000
+
+
+def arrival_rates(value: Any) -> dict[str, float]:
+    """The control API's ``arrival_per_minute`` ({"review": 2, …}); ValueError if malformed."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError("arrival_per_minute must be an object")
+    try:
+        return {str(channel): float(rate) for channel, rate in value.items()}
+    except (TypeError, ValueError) as error:
+        raise ValueError("arrival_per_minute rates must be numbers") from error
+
+
+@dataclass
+class Arrivals:
+    """New items arriving at a steady rate per channel (items per minute) since `start_us`."""
+
+    per_minute: Mapping[str, float]
+    start_us: int
+    arrived: Counter[str] = field(default_factory=Counter)
+
+    def due(self, current_us: int) -> dict[str, int]:
+        """Channel → how many items have arrived since the last call."""
+        elapsed_minutes = (current_us - self.start_us) / MINUTE_US
+        result = {}
+        for channel, rate in self.per_minute.items():
+            if rate <= 0:
+                continue
+            count = min(int(elapsed_minutes * rate) - self.arrived[channel], MAX_ARRIVALS_PER_TICK)
+            if count > 0:
+                self.arrived[channel] += count
+                result[channel] = count
+        return result
+
+
 def dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

@@ -30,6 +30,7 @@ from connectors.simulator.core import (
     SimRequest,
     SimResponse,
     TokenBucket,
+    arrival_rates,
     json_response,
     now_us,
     rfc3339_from_us,
@@ -294,6 +295,7 @@ class OzonApi:
                 moderation_seconds=float(body.get("moderation_seconds", 2.0)),
                 service_chats=_control_int(body, "service_chats", 1),
                 requests_per_second=max(1, _control_int(body, "requests_per_second", 50)),
+                arrival_per_minute=arrival_rates(body.get("arrival_per_minute")),
             )
         except (TypeError, ValueError) as error:
             raise ControlError(400, str(error)) from error
@@ -340,6 +342,7 @@ class OzonApi:
             return rpc_error(401, 16, MSG_INVALID_KEY, string_details=details)
         ozon = cast(OzonAccount, account)
         with ozon.lock:
+            ozon.tick()
             verdict = self._gate(ozon, request, route)
             if isinstance(verdict, SimResponse):
                 return verdict

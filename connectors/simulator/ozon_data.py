@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.simulator import data
 from connectors.simulator.core import (
     AccountStats,
+    Arrivals,
     FaultQueue,
     ReceivedAnswer,
     Record,
@@ -71,6 +72,8 @@ class OzonAccountOptions:
     # Requests per second per Client-Id (Ozon's documented 50); tests may lower it to make a
     # 429 certain however slow the machine is.
     requests_per_second: int = 50
+    # New items per minute by channel ("review", "question", "chat"); none by default.
+    arrival_per_minute: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,7 @@ class OzonAccount:
         self._rng_ids = random.Random(f"{seed}:ozon:ids")
         self._clock_us = now_us()
         self.created_us = self._clock_us
+        self.arrivals = Arrivals(options.arrival_per_minute, self.created_us)
         self.key_expires_us = self.created_us + int(options.key_valid_days * DAY_US)
         self._message_id = MESSAGE_ID_BASE + self._rng_ids.randrange(0, 10**12)
 
@@ -485,6 +489,16 @@ class OzonAccount:
         )
         chat.messages.append(message)
         return message
+
+    def tick(self) -> None:
+        """New items due since the last request arrive (`arrival_per_minute`)."""
+        due = self.arrivals.due(now_us())
+        if due:
+            self.generate(
+                reviews=due.get("review", 0),
+                questions=due.get("question", 0),
+                chats=due.get("chat", 0),
+            )
 
     def generate(
         self,

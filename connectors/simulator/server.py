@@ -25,6 +25,7 @@ from connectors.simulator.core import (
     FaultKind,
     SimRequest,
     SimResponse,
+    arrival_rates,
     json_response,
 )
 from connectors.simulator.registry import Registry
@@ -190,9 +191,10 @@ class Simulator:
             except (TypeError, ValueError) as error:
                 raise ControlError(400, str(error)) from error
             claims = decode_wb_token(token)
-        arrival = body.get("arrival_per_minute") or {}
-        if not isinstance(arrival, dict):
-            raise ControlError(400, "arrival_per_minute must be an object")
+        try:
+            arrival = arrival_rates(body.get("arrival_per_minute"))
+        except ValueError as error:
+            raise ControlError(400, str(error)) from error
         options = WbAccountOptions(
             seed=seed,
             reviews=_int_field(body, "reviews", 100),
@@ -201,9 +203,7 @@ class Simulator:
             chats=_int_field(body, "chats", 5),
             products=max(1, _int_field(body, "products", 20)),
             limits=bool(body.get("limits", True)),
-            review_per_minute=float(arrival.get("review", 0)),
-            question_per_minute=float(arrival.get("question", 0)),
-            chat_per_minute=float(arrival.get("chat", 0)),
+            arrival_per_minute=arrival,
             answered_share=float(body.get("answered_share", 0.3)),
             moderation_seconds=float(body.get("moderation_seconds", 5.0)),
         )

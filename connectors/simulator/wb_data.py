@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from connectors.simulator import data
 from connectors.simulator.core import (
     AccountStats,
+    Arrivals,
     FaultQueue,
     ReceivedAnswer,
     Record,
@@ -22,10 +24,8 @@ from connectors.simulator.core import (
 from connectors.simulator.tokens import WbTokenClaims
 
 DAY_US = 86_400 * 1_000_000
-MINUTE_US = 60 * 1_000_000
 EDIT_WINDOW_US = 60 * DAY_US
 MOSCOW = timedelta(hours=3)
-MAX_ARRIVALS_PER_TICK = 10_000
 
 # 1x1 transparent PNG, served for generated chat images.
 TINY_PNG = bytes.fromhex(
@@ -44,9 +44,8 @@ class WbAccountOptions:
     chats: int = 5
     products: int = 20
     limits: bool = True
-    review_per_minute: float = 0.0
-    question_per_minute: float = 0.0
-    chat_per_minute: float = 0.0
+    # New items per minute by channel ("review", "question", "chat"); none by default.
+    arrival_per_minute: Mapping[str, float] = field(default_factory=dict)
     answered_share: float = 0.3
     moderation_seconds: float = 5.0
 
@@ -109,7 +108,7 @@ class WbAccount:
         self._clock_us = now_us()
         self.created_us = self._clock_us
         self._last_tick_us = self._clock_us
-        self._arrived = {"review": 0, "question": 0, "chat": 0}
+        self.arrivals = Arrivals(options.arrival_per_minute, self.created_us)
 
         self.products = data.make_products(
             self._rng_products, max(1, options.products), now_us=self._clock_us
@@ -491,23 +490,13 @@ class WbAccount:
                     if answer is not None and answer["state"] == "reviewRequired":
                         answer["state"] = "wbRu"
                         record.changed()
-        options = self.options
-        elapsed_min = (current - self.created_us) / MINUTE_US
-        for channel, rate in (
-            ("review", options.review_per_minute),
-            ("question", options.question_per_minute),
-            ("chat", options.chat_per_minute),
-        ):
-            if rate <= 0:
-                continue
-            due_count = min(int(elapsed_min * rate) - self._arrived[channel], MAX_ARRIVALS_PER_TICK)
-            if due_count > 0:
-                self._arrived[channel] += due_count
-                self.generate(
-                    reviews=due_count if channel == "review" else 0,
-                    questions=due_count if channel == "question" else 0,
-                    chats=due_count if channel == "chat" else 0,
-                )
+        arrived = self.arrivals.due(current)
+        if arrived:
+            self.generate(
+                reviews=arrived.get("review", 0),
+                questions=arrived.get("question", 0),
+                chats=arrived.get("chat", 0),
+            )
         self._last_tick_us = current
 
     def generate(

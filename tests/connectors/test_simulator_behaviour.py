@@ -465,6 +465,29 @@ def test_arrivals_add_reviews_over_time(simulator: SimulatorFixture) -> None:
     assert simulator.truth(handle.account_id)["reviews"]["total"] >= 2
 
 
+def test_ozon_arrivals_add_reviews_and_questions_over_time(simulator: SimulatorFixture) -> None:
+    handle = simulator.create_ozon_account(
+        seed=5,
+        reviews=0,
+        questions=0,
+        chats=0,
+        limits=False,
+        arrival_per_minute={"review": 600, "question": 600},
+    )
+
+    time.sleep(0.3)
+    response = httpx.post(
+        simulator.api_url("api-seller.ozon.ru", "/v1/question/count"),
+        headers={"Client-Id": handle.client_id, "Api-Key": handle.api_key},
+        json={},
+    )
+
+    assert response.status_code == 200
+    truth = simulator.truth(handle.account_id)
+    assert truth["reviews"]["total"] >= 2
+    assert truth["questions"]["total"] >= 2
+
+
 def test_stats_count_requests_by_path(simulator: SimulatorFixture) -> None:
     handle = simulator.create_wb_account(seed=5, reviews=3, limits=False)
 
