@@ -16,8 +16,13 @@ BENCH_FERNET_KEY = "Y4QS2lrfeQrrIBlwGYyZe2c0AP9ETWy_eRlNCE0b2Ro="
 BENCH_SECRET_KEY = "bench-not-a-secret-" + "x" * 40
 
 
-def production_like(*, database_url: str, redis_url: str) -> None:
-    """Environment of a production worker (set before Django is imported)."""
+def production_like(*, database_url: str, redis_url: str, simulator_limits: bool = True) -> None:
+    """Environment of a production worker (set before Django is imported).
+
+    `simulator_limits=False`: the simulator runs with its rate limits off, and so do we.
+    """
+    if not simulator_limits:
+        os.environ["MARKETPLACE_CLIENT_LIMITS"] = "false"
     os.environ["DATABASE_URL"] = database_url
     os.environ["REDIS_URL"] = redis_url
     os.environ["DEBUG"] = "0"

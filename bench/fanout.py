@@ -28,8 +28,8 @@ from bench.common import (
 production_like(
     database_url=os.environ.get("BENCH_FANOUT_DATABASE_URL", "postgres:///agentiq_bench_fanout"),
     redis_url=os.environ.get("BENCH_FANOUT_REDIS_URL", "redis://127.0.0.1:6379/10"),
+    simulator_limits=False,
 )
-os.environ["MARKETPLACE_CLIENT_LIMITS"] = "false"  # the simulator runs with its limits off
 
 
 def main() -> None:

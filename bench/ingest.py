@@ -32,8 +32,8 @@ from bench.common import (
 production_like(
     database_url=os.environ.get("BENCH_DATABASE_URL", "postgres:///agentiq_bench"),
     redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+    simulator_limits=False,
 )
-os.environ["MARKETPLACE_CLIENT_LIMITS"] = "false"  # the simulator runs with its limits off
 
 
 def raw_baseline(account_id: int) -> float:
