@@ -2,6 +2,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models import (
@@ -336,35 +339,62 @@ def _with_any(label: Any, choices: Any) -> list[tuple[str, Any]]:
     return [("", label), *choices]
 
 
+class FlatSelect(forms.Select):
+    """A `<select>` of plain (value, label) choices built in Python.
+
+    Django renders each option through a template; the inbox renders this form on every
+    request, with a product list that can hold thousands of options.
+    """
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, mark_safe(" selected") if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
 class InboxFilterForm(forms.Form):
     """The inbox filters, read from the query string. Choices come from the caller, already
     loaded, so validating any number of saved views costs no queries. Invalid values are
     ignored (a stale bookmark still opens)."""
 
     q = forms.CharField(label=_("Search"), max_length=200, required=False)
-    marketplace = forms.ChoiceField(label=_("Marketplace"), required=False)
+    marketplace = forms.ChoiceField(label=_("Marketplace"), required=False, widget=FlatSelect)
     account = forms.TypedChoiceField(
-        label=_("Account"), coerce=int, required=False, empty_value=None
+        label=_("Account"), coerce=int, required=False, empty_value=None, widget=FlatSelect
     )
-    channel = forms.ChoiceField(label=_("Channel"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    priority = forms.ChoiceField(label=_("Priority"), required=False)
-    rating = forms.TypedChoiceField(label=_("Rating"), coerce=int, required=False, empty_value=None)
-    sentiment = forms.ChoiceField(label=_("Sentiment"), required=False)
-    intent = forms.ChoiceField(label=_("Topic"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False, widget=FlatSelect)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=FlatSelect)
+    priority = forms.ChoiceField(label=_("Priority"), required=False, widget=FlatSelect)
+    rating = forms.TypedChoiceField(
+        label=_("Rating"), coerce=int, required=False, empty_value=None, widget=FlatSelect
+    )
+    sentiment = forms.ChoiceField(label=_("Sentiment"), required=False, widget=FlatSelect)
+    intent = forms.ChoiceField(label=_("Topic"), required=False, widget=FlatSelect)
     product = forms.TypedChoiceField(
-        label=_("Product"), coerce=int, required=False, empty_value=None
+        label=_("Product"), coerce=int, required=False, empty_value=None, widget=FlatSelect
     )
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=FlatSelect)
     needs_response = forms.BooleanField(label=_("Needs a response"), required=False)
     sla = forms.ChoiceField(
         label=_("SLA"),
         required=False,
+        widget=FlatSelect,
         choices=[("", _("Any deadline")), ("overdue", _("Overdue")), ("at_risk", _("At risk"))],
     )
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
+        widget=FlatSelect,
         choices=[
             ("newest", _("Newest first")),
             ("sla", _("By SLA deadline")),

@@ -283,9 +283,9 @@ def inbox_choices(workspace: Workspace) -> InboxChoices:
     return InboxChoices(
         accounts=list(MarketplaceAccount.objects.for_workspace(workspace).order_by("name", "id")),
         products=list(
-            Product.objects.for_workspace(workspace).order_by("-updated_at", "id")[
-                :PRODUCT_CHOICES_LIMIT
-            ]
+            Product.objects.for_workspace(workspace)
+            .only("id", "name", "external_id")  # not the card data
+            .order_by("-updated_at", "id")[:PRODUCT_CHOICES_LIMIT]
         ),
         members=list(
             Membership.objects.filter(workspace=workspace)
