@@ -211,6 +211,22 @@ def test_interaction_detail_query_count_is_constant(
         agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX)
 
 
+def test_inbox_filters_keep_the_chosen_options_and_escape_product_names(agent_client, workspace):
+    account = make_account(workspace=workspace)
+    product = make_product(workspace=workspace, account=account, name='Кружка <b>"Утро"</b>')
+    make_interaction(workspace=workspace, account=account, product=product, rating=2)
+
+    body = _body(
+        agent_client.get(reverse("inbox:inbox"), {"rating": "2", "product": str(product.pk)})
+    )
+
+    assert '<option value="2" selected>★★</option>' in body
+    assert (
+        f'<option value="{product.pk}" selected>Кружка &lt;b&gt;&quot;Утро&quot;&lt;/b&gt;' in body
+    )
+    assert "<b>" not in body.split('name="product"')[1].split("</select>")[0]
+
+
 def test_interaction_detail_shows_the_answer_state(agent_client, workspace):
     from datetime import timedelta
 
