@@ -11,6 +11,7 @@ Rows are dicts keyed by field attnames (`account_id`, not `account`); a missing 
 model's default (`auto_now` fields: `now`).
 """
 
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -125,7 +126,7 @@ def update_rows(
     is_json = [_is_json(field) for field in targets]
     pk = _column(meta.pk)
     with connection.cursor() as cursor:
-        stage = _stage(cursor, meta.db_table)
+        stage = _stage(cursor, meta)
         columns = ", ".join([pk, *(_column(field) for field in targets)])
         with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
             for row in rows:
@@ -143,12 +144,16 @@ def update_rows(
         _empty(cursor, stage, len(rows))
 
 
-def _stage(cursor: Any, table: str) -> str:
-    """This connection's empty staging table shaped like `table` (no constraints, no WAL)."""
-    stage = f"stage_{table}"
+def _stage(cursor: Any, meta: Any) -> str:
+    """This connection's empty staging table shaped like the model's table (no constraints,
+    no WAL). Its name carries the model's columns: a worker that outlives a migration gets a
+    new staging table instead of a stale one."""
+    table = meta.db_table
+    columns = ", ".join(_column(field) for field in meta.concrete_fields)
+    stage = f"stage_{table}_{zlib.crc32(columns.encode()):08x}"
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS "  # noqa: S608 - names from the model
-        f"SELECT * FROM {table} WITH NO DATA"
+        f"SELECT {columns} FROM {table} WITH NO DATA"
     )
     return stage
 
@@ -186,7 +191,7 @@ def _copy_insert(
     key_field = next((f for f in fields if f.attname == key), None)
     returning = f" RETURNING {_column(meta.pk)}, {_column(key_field)}" if key_field else ""
     with connection.cursor() as cursor:
-        stage = _stage(cursor, table)
+        stage = _stage(cursor, meta)
         with cursor.cursor.copy(f"COPY {stage} ({staged}) FROM STDIN") as copy:
             for row in rows:
                 if row.keys() != keys:
