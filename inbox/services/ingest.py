@@ -1,9 +1,10 @@
 """Ingest one page of a marketplace channel: idempotent bulk upserts, events and the cursor.
 
-One portable implementation on the Django ORM (PostgreSQL in production, SQLite for the local
-demo). Per page, in one transaction, the number of queries is constant (per table: one SELECT
-of the page's existing rows, one bulk INSERT of the missing ones, one bulk UPDATE of the
-changed ones); what changed is decided in Python, by the rules below.
+One implementation for PostgreSQL (production) and SQLite (the local demo). Per page, in one
+transaction, the number of queries is constant (per table: one SELECT of the page's existing
+rows, one bulk INSERT of the missing ones, one bulk UPDATE of the changed ones — COPY through
+a staging table on PostgreSQL, see `inbox.services.rows`); what changed is decided in Python,
+by the rules below.
 
 Idempotency: every row has a natural key (product/customer/interaction external ids,
 message `(interaction, external_id)`), so re-ingesting a page changes nothing, and an
