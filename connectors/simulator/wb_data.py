@@ -107,7 +107,6 @@ class WbAccount:
         self._rng_chats = random.Random(f"{seed}:wb:chats")
         self._clock_us = now_us()
         self.created_us = self._clock_us
-        self._last_tick_us = self._clock_us
         self.arrivals = Arrivals(options.arrival_per_minute, self.created_us)
 
         self.products = data.make_products(
@@ -497,7 +496,6 @@ class WbAccount:
                 questions=arrived.get("question", 0),
                 chats=arrived.get("chat", 0),
             )
-        self._last_tick_us = current
 
     def generate(
         self,

@@ -31,6 +31,15 @@ PENDING_OR_PUBLISHED = (
 )
 
 
+def answer_is_editable(interaction: Interaction, *, now: datetime) -> bool:
+    """Whether the published review/question answer may still be changed (edit or replace)."""
+    return (
+        interaction.is_answered
+        and interaction.answer_edits_left > 0
+        and (interaction.answer_editable_until is None or interaction.answer_editable_until >= now)
+    )
+
+
 def check_outgoing_reply(
     interaction: Interaction, text: str, *, is_edit: bool = False, now: datetime | None = None
 ) -> Verdict:
@@ -54,12 +63,7 @@ def check_outgoing_reply(
     if interaction.channel == Channel.CHAT:
         return verdict  # a chat takes any number of messages
     if is_edit:
-        if not interaction.is_answered or interaction.answer_edits_left < 1:
-            raise AnswerNotEditable
-        if (
-            interaction.answer_editable_until is not None
-            and interaction.answer_editable_until < now
-        ):
+        if not answer_is_editable(interaction, now=now):
             raise AnswerNotEditable
         return verdict
     has_answer = (

@@ -40,6 +40,7 @@ from inbox.services import interactions as interaction_services
 from inbox.services import presence
 from inbox.services import saved_views as saved_view_services
 from inbox.services.replies import queue_reply
+from inbox.services.reply_checks import answer_is_editable
 from inbox.tenancy import WorkspaceRequest, workspace_required
 from intelligence.guardrails import Verdict
 from intelligence.services import check_outgoing_guardrails
@@ -165,11 +166,7 @@ def _load(request: WorkspaceRequest, pk: int) -> Interaction:
 
 
 def _answer_state(interaction: Interaction, now: Any) -> dict[str, Any]:
-    can_edit = bool(
-        interaction.is_answered
-        and interaction.answer_edits_left > 0
-        and (interaction.answer_editable_until is None or interaction.answer_editable_until > now)
-    )
+    can_edit = answer_is_editable(interaction, now=now)
     is_chat = interaction.channel == "chat"
     return {
         "can_edit_answer": can_edit,

@@ -264,6 +264,27 @@ def test_interaction_detail_says_an_ozon_answer_can_be_replaced(agent_client, wo
     assert 'name="is_edit" value="on"' in body
 
 
+def test_interaction_detail_counts_the_edits_left_of_an_answer_without_a_deadline(
+    agent_client, workspace
+):
+    # A WB answer read by the sync: WB says it is editable, the 60 days start unknown.
+    item = make_interaction(workspace=workspace, is_answered=True, answer_edits_left=1)
+
+    body = _body(agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX))
+
+    assert "осталась 1 правка" in body
+    assert "можно заменить" not in body
+
+
+def test_interaction_detail_says_a_spent_answer_can_no_longer_be_edited(agent_client, workspace):
+    item = make_interaction(workspace=workspace, is_answered=True, answer_edits_left=0)
+
+    body = _body(agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX))
+
+    assert 'name="is_edit" value="on"' not in body
+    assert "изменить больше нельзя" in body
+
+
 def test_interaction_check_returns_guardrail_findings_partial(agent_client, workspace):
     item = make_interaction(workspace=workspace)
 
