@@ -10,6 +10,7 @@ from intelligence.rules.lexicon import (
     CUES,
     LEMMA_OVERRIDES,
     NEGATED_BY_TRAILING_NET,
+    NEGATED_BY_TRAILING_VERB,
     NEGATION_PASS_THROUGH,
     NEGATORS,
 )
@@ -69,20 +70,31 @@ def keys_of(text: str) -> list[str]:
     """Lemma keys; a negated token is prefixed with ``!``, punctuation becomes ``|``."""
     keys: list[str] = []
     pending = False
+    # Index of an issue noun just before a negator: "брака не обнаружено" negates it.
+    issue_at = -1
     for token in _TOKEN_RE.findall(fold(text)):
         if not token[0].isalnum():
             pending = False
+            issue_at = -1
             if keys and keys[-1] != BOUNDARY:
                 keys.append(BOUNDARY)
             continue
         base = _lemma_of(token)
         if base in NEGATORS:
-            if base == "нет" and keys and keys[-1] in NEGATED_BY_TRAILING_NET:
-                keys[-1] = NEGATED + keys[-1]
+            issue_at = -1
+            if keys and keys[-1] in NEGATED_BY_TRAILING_NET:
+                if base == "нет":
+                    keys[-1] = NEGATED + keys[-1]
+                else:
+                    issue_at = len(keys) - 1
             keys.append(base)
             pending = True
             continue
         if pending:
+            if issue_at >= 0 and base in NEGATED_BY_TRAILING_VERB:
+                # "Претензий не имею", "недостатков не обнаружено", "проблем не было".
+                keys[issue_at] = NEGATED + keys[issue_at]
+            issue_at = -1
             keys.append(NEGATED + base)
             pending = base in NEGATION_PASS_THROUGH
         else:

@@ -32,7 +32,14 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def lemma(word: str) -> str:
-    """Normal form of a folded word; digits and Latin words are kept as they are."""
+    """Normal form of a folded word; digits and Latin words are kept as they are.
+
+    A comparative ("лучше", "хуже", "дороже") stays as it is: "могло быть и лучше" is a
+    complaint, so it must not count as the praise word "хороший".
+    """
     if not word or not ("а" <= word[0] <= "я"):
         return word
-    return fold(morph().parse(word)[0].normal_form)
+    parse = morph().parse(word)[0]
+    if "COMP" in parse.tag:
+        return word
+    return fold(parse.normal_form)

@@ -1,0 +1,73 @@
+"""Behaviour of the lemma keys the rules engine matches its lexicon against."""
+
+from intelligence.analysis import AnalysisInput, analyze_text
+from intelligence.rules.lexicon import CUES, LEMMA_OVERRIDES
+from intelligence.rules.matcher import keys_of
+from intelligence.rules.morph import fold, lemma
+
+# Lemmas that only some other word form produces ("криво" -> "кривой").
+_REACHED_FROM_OTHER_FORMS = frozenset({"кривой"})
+
+
+def _review(text: str, rating: int | None = None) -> AnalysisInput:
+    return AnalysisInput(channel="review", marketplace="wb", text=text, rating=rating)
+
+
+def test_every_exact_cue_atom_is_a_lemma_the_matcher_can_produce():
+    dead = set()
+    for pattern, _ in CUES:
+        for atom in pattern.split():
+            atom = atom.removeprefix("!")
+            if atom.endswith("*") or atom in ("|", "но!"):
+                continue
+            produced = LEMMA_OVERRIDES.get(atom) or lemma(fold(atom))
+            if produced != fold(atom) and atom not in _REACHED_FROM_OTHER_FORMS:
+                dead.add(f"{atom} -> {produced}")
+    assert not dead, sorted(dead)
+
+
+def test_comparatives_keep_their_own_key():
+    assert keys_of("могло быть и лучше") == ["мочь", "быть", "и", "лучше"]
+    assert keys_of("стало хуже") == ["стать", "хуже"]
+
+
+def test_comparative_is_not_praise():
+    result = analyze_text(_review("Раньше крем был лучше, теперь хуже впитывается."))
+
+    assert result.sentiment != "positive"
+
+
+def test_issue_noun_negated_by_a_trailing_verb():
+    assert keys_of("недостатков не обнаружено")[0] == "!недостаток"
+    assert keys_of("претензий не имею")[0] == "!претензия"
+    assert keys_of("проблема не решилась")[0] == "проблема"
+
+
+def test_no_shortcomings_found_is_praise_without_a_reply():
+    result = analyze_text(_review("Отличный чайник, недостатков не обнаружила.", 5))
+
+    assert (result.sentiment, result.intent, result.needs_response) == (
+        "positive",
+        "praise",
+        False,
+    )
+
+
+def test_short_size_forms_are_a_size_remark():
+    result = analyze_text(_review("Куртка мала, пришлось вернуть.", 2))
+    assert result.intent == "return_refund"
+
+    result = analyze_text(_review("Свитер велик на два размера.", 3))
+    assert result.intent == "size_fit"
+
+
+def test_participle_of_a_defect_counts_as_a_defect():
+    result = analyze_text(_review("Попалась бракованная мышка.", 2))
+
+    assert (result.sentiment, result.intent) == ("negative", "quality_defect")
+
+
+def test_will_not_buy_again_is_negative():
+    result = analyze_text(_review("Больше не возьму этот кофе.", 3))
+
+    assert result.sentiment == "negative"
