@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from intelligence.rules import replies
-from intelligence.rules.matcher import TAIL, keys_of, score
+from intelligence.rules.matcher import BOUNDARY, TAIL, keys_of, score
 from intelligence.rules.morph import fold, lemma, words
 
 ENGINE = "rules"
@@ -168,9 +168,13 @@ _NOT_FUNCTIONS: frozenset[str] = frozenset(
         "дождаться",
         "найти",
         "обнаружить",
+        "соответствовать",
+        "совпадать",
     }
 )
 _FAILED_QD_WEIGHT = 1.0
+_ITEM_PRAISE_MIN = 1.0
+_STATED_REASON_WORDS = 6
 _FAILED_QD_MAX = 2.0
 # A return or refusal this strong wins over any other complaint.
 _RETURN_MIN = 3.0
@@ -349,6 +353,9 @@ def _signals(inp: AnalysisInput) -> _Signals:
         # "Не подтягивает, не разглаживает": a negated action verb says the item
         # does not do what it is for.
         totals[Intent.QUALITY_DEFECT.value] += min(failed, 2) * _FAILED_QD_WEIGHT
+        if totals.get(TAIL + "negation", 0.0) > 0.0:
+            # "Пахнет приятно, но не промывает": the failing verb follows the contrast.
+            totals[TAIL + Intent.QUALITY_DEFECT.value] += _FAILED_QD_WEIGHT
     vague = totals.pop("vague", 0.0)
     if vague:
         # "Didn't like it" is `other` only while the text names no concrete reason.
@@ -446,6 +453,14 @@ def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Inte
         return complaint, strength
     if sentiment == Sentiment.NEUTRAL and scores.get("pos", 0.0) >= 2.0:
         return _positive_intent(scores), 0.0
+    if (
+        sentiment == Sentiment.NEGATIVE
+        and scores.get(Intent.OTHER.value, 0.0) <= 0.0
+        and len(signals.keys) - signals.keys.count(BOUNDARY) >= _STATED_REASON_WORDS
+    ):
+        # A complaint that states a reason the lexicon does not name ("the lamp lights
+        # the ceiling and not the room") is most often about the item not doing its job.
+        return Intent.QUALITY_DEFECT, max(strength, 1.0)
     return Intent.OTHER, strength
 
 
@@ -473,7 +488,8 @@ def _positive_intent(scores: Mapping[str, float]) -> Intent:
     }
     remark, weight = max(remarks.items(), key=lambda item: item[1])
     praise = scores.get("pos", 0.0) - weight
-    if weight >= 2.0 and praise < 3.0:
+    # Praise of the item itself (taste, quality, comfort) stays praise beside the remark.
+    if weight >= 2.0 and praise < 3.0 and scores.get("item", 0.0) < _ITEM_PRAISE_MIN:
         return remark
     return Intent.PRAISE
 

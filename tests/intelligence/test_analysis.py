@@ -301,3 +301,38 @@ def test_analyze_text_good_fit_remark_is_size():
     result = analyze_text(_review("Брюки отлично сидят.", 5))
     assert result.intent == "size_fit"
     assert not result.needs_response
+
+
+def test_analyze_text_taste_praise_beside_a_delivery_remark_stays_praise():
+    result = analyze_text(_review("Сыр очень вкусный, доставили быстро, упаковано хорошо.", 5))
+    assert result.intent == "praise"
+
+    result = analyze_text(_review("Доставка быстрая, упаковано хорошо.", 5))
+    assert result.intent == "delivery_packaging"
+
+
+def test_analyze_text_complaint_with_an_unnamed_reason_is_a_defect():
+    result = analyze_text(
+        _review("Ужасный фонарик, светит только под ноги, а дальше всё темно.", 1)
+    )
+
+    assert (result.sentiment, result.intent) == ("negative", "quality_defect")
+
+
+def test_analyze_text_vague_complaint_without_a_reason_stays_other():
+    result = analyze_text(_review("Не понравилось.", 2))
+
+    assert result.intent == "other"
+
+
+def test_analyze_text_no_effect_noticed_is_a_defect():
+    result = analyze_text(_review("Пользуюсь месяц, эффекта не заметила.", 2))
+
+    assert result.intent == "quality_defect"
+
+
+def test_analyze_text_failing_verb_after_the_contrast_names_the_defect():
+    result = analyze_text(_review("Пахнет приятно, но совсем не отмывает жир.", 3))
+
+    assert result.intent == "quality_defect"
+    assert result.needs_response
