@@ -175,6 +175,7 @@ _NOT_FUNCTIONS: frozenset[str] = frozenset(
 _FAILED_QD_WEIGHT = 1.0
 _ITEM_PRAISE_MIN = 1.0
 _STATED_REASON_WORDS = 6
+_QUESTION_WORDS_MIN = 2.0
 _FAILED_QD_MAX = 2.0
 # A return or refusal this strong wins over any other complaint.
 _RETURN_MIN = 3.0
@@ -432,7 +433,14 @@ def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Inte
     ):
         # A return or refusal beats the complaint behind it (tie-break rule 1 of the guide).
         return Intent.RETURN_REFUND, max(strength, 1.0)
-    if signals.questions and asking >= 2.5 and (strength < 3.0 or channel == Channel.QUESTION):
+    # A question inside a complaint ("why is it scratched?") does not make the text a
+    # question (tie-break rule 5 of the guide): an unhappy review must mainly be asking.
+    unhappy = sentiment == Sentiment.NEGATIVE and scores.get("q", 0.0) < _QUESTION_WORDS_MIN
+    if (
+        signals.questions
+        and asking >= 2.5
+        and ((strength < 3.0 and not unhappy) or channel == Channel.QUESTION)
+    ):
         return Intent.PRODUCT_QUESTION, strength
     if channel == Channel.QUESTION and strength < 3.0:
         return Intent.PRODUCT_QUESTION, strength

@@ -336,3 +336,17 @@ def test_analyze_text_failing_verb_after_the_contrast_names_the_defect():
 
     assert result.intent == "quality_defect"
     assert result.needs_response
+
+
+def test_analyze_text_question_inside_a_complaint_is_not_a_product_question():
+    result = analyze_text(_review("Кружка вся в сколах. Почему так?", 2))
+    assert result.intent != "product_question"
+
+    result = analyze_text(_review("Подскажите, можно ли мыть в посудомойке?", 5))
+    assert result.intent == "product_question"
+
+
+def test_analyze_text_damage_on_arrival_is_delivery():
+    result = analyze_text(_review("Ваза пришла с трещиной.", 1))
+
+    assert result.intent == "delivery_packaging"
