@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from intelligence.rules import replies
 from intelligence.rules.matcher import BOUNDARY, TAIL, keys_of, score
-from intelligence.rules.morph import fold, lemma, words
+from intelligence.rules.morph import fold, is_comparative, lemma, words
 
 ENGINE = "rules"
 
@@ -173,6 +173,10 @@ _NOT_FUNCTIONS: frozenset[str] = frozenset(
     }
 )
 _FAILED_QD_WEIGHT = 1.0
+_EXPECTING: frozenset[str] = frozenset({"ожидать", "думать", "рассчитывать", "надеяться"})
+_EXPECTED_MORE_SPAN = 5
+_EXPECTED_MORE_NEG = 2.0
+_MEH_OTHER_PRAISE = 0.5
 _ITEM_PRAISE_MIN = 1.0
 _STATED_REASON_WORDS = 6
 _QUESTION_WORDS_MIN = 2.0
@@ -347,8 +351,17 @@ def _signals(inp: AnalysisInput) -> _Signals:
         totals["issue"] += 1.0
     smiles = len(_SMILE_RE.findall(text))
     frowns = len(_FROWN_RE.findall(text))
+    # A lone bracket is a smiley too ("подошло)", "порвалось("), unless it closes a
+    # parenthesis opened before it.
+    unmatched = text.count(")") - text.count("(")
+    if unmatched > 0 and not smiles:
+        smiles = 1
+    elif unmatched < 0 and not frowns:
+        frowns = 1
     totals["pos"] += min(smiles, 3) * 0.6
     totals["neg"] += min(frowns, 3) * 0.7
+    if _expected_more(keys):
+        totals["neg"] += _EXPECTED_MORE_NEG
     failed = _failed_functions(keys)
     if failed and totals.get(Intent.QUALITY_DEFECT.value, 0.0) < _FAILED_QD_MAX:
         # "Не подтягивает, не разглаживает": a negated action verb says the item
@@ -365,6 +378,19 @@ def _signals(inp: AnalysisInput) -> _Signals:
     if totals.get("wrong_item", 0.0) < 2.5 and _names_two_colours(keys):
         totals["wrong_item"] += 2.5
     return _Signals(scores=totals, keys=tuple(keys), questions=len(_QUESTION_RE.findall(text)))
+
+
+def _expected_more(keys: list[str]) -> bool:
+    """ "Ожидала вкуснее", "думал, будет прочнее": an expectation the item fell short of."""
+    for i, key in enumerate(keys):
+        if key not in _EXPECTING:
+            continue
+        for later in keys[i + 1 : i + 1 + _EXPECTED_MORE_SPAN]:
+            if later == BOUNDARY:
+                break
+            if is_comparative(later):
+                return True
+    return False
 
 
 def _failed_functions(keys: list[str]) -> int:
@@ -386,6 +412,10 @@ def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
     prior = _RATING_PRIOR.get(rating, 0.0) if rating is not None else 0.0
     if signals.scores.get("fact", 0.0) >= 1.0 and neg < 1.0 and pos < 2.0:
         # "Bought as a gift, haven't tried it yet": nothing evaluated so far.
+        return Sentiment.NEUTRAL
+    meh = signals.scores.get("meh", 0.0)
+    if meh > 0.0 and pos - meh < _MEH_OTHER_PRAISE and neg < 1.0:
+        # "Нормально", "сойдёт": the only verdict is "it's OK", which the guide calls neutral.
         return Sentiment.NEUTRAL
     if pos == 0.0 and neg == 0.0:
         if rating is None or rating == 3:

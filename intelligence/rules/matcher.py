@@ -14,7 +14,7 @@ from intelligence.rules.lexicon import (
     NEGATION_PASS_THROUGH,
     NEGATORS,
 )
-from intelligence.rules.morph import fold, lemma
+from intelligence.rules.morph import fold, is_comparative, lemma
 
 Weights = tuple[tuple[str, float], ...]
 
@@ -55,6 +55,9 @@ _EXACT, _PREFIXES, _UNIGRAMS, _NGRAMS = _build_index()
 def atoms_of(key: str) -> frozenset[str]:
     """Lexicon atoms (``word``, ``stem*``, ``!word``…) that a marked lemma key satisfies."""
     found = set(_EXACT.get(key, ()))
+    if is_comparative(key.removeprefix(NEGATED)):
+        # "Ожидала вкуснее" is no praise: a comparative matches exact cues only.
+        return frozenset(found)
     for atom, prefix in _PREFIXES:
         if key.startswith(prefix):
             found.add(atom)

@@ -43,3 +43,11 @@ def lemma(word: str) -> str:
     if "COMP" in parse.tag:
         return word
     return fold(parse.normal_form)
+
+
+@lru_cache(maxsize=200_000)
+def is_comparative(word: str) -> bool:
+    """Whether a folded word is a comparative ("вкуснее", "лучше", "дороже")."""
+    if not word or not ("а" <= word[0] <= "я"):
+        return False
+    return "COMP" in morph().parse(word)[0].tag

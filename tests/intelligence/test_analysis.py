@@ -350,3 +350,17 @@ def test_analyze_text_damage_on_arrival_is_delivery():
     result = analyze_text(_review("Ваза пришла с трещиной.", 1))
 
     assert result.intent == "delivery_packaging"
+
+
+def test_analyze_text_it_is_ok_is_neutral():
+    result = analyze_text(_review("Нормально.", 4))
+
+    assert result.sentiment == "neutral"
+
+
+def test_analyze_text_lone_bracket_is_an_emoticon():
+    happy = analyze_text(_review("Пришло, пользуюсь)"))
+    sad = analyze_text(_review("Пришло, пользуюсь("))
+
+    assert happy.sentiment == "positive"
+    assert sad.sentiment == "negative"

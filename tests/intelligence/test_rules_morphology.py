@@ -71,3 +71,16 @@ def test_will_not_buy_again_is_negative():
     result = analyze_text(_review("Больше не возьму этот кофе.", 3))
 
     assert result.sentiment == "negative"
+
+
+def test_comparative_does_not_match_a_praise_prefix():
+    result = analyze_text(_review("Ожидала вкуснее."))
+
+    assert result.sentiment == "negative"
+
+
+def test_expected_more_is_a_complaint():
+    result = analyze_text(_review("Думала, что ручка будет прочнее.", 4))
+
+    assert result.sentiment != "positive"
+    assert result.needs_response
