@@ -362,14 +362,30 @@ class FlatSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
+class IdFilterField(forms.TypedChoiceField):
+    """A filter by id. Any positive id is valid: the inbox query is scoped to the workspace, so
+    a foreign id matches nothing, and the list can be filtered without loading the choices
+    (they are only what the `<select>` offers)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value).isdecimal() or super().valid_value(value)
+
+
+class AssigneeFilterField(forms.ChoiceField):
+    """ "me", "none" or a member's id (see `IdFilterField`)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value).isdecimal() or super().valid_value(value)
+
+
 class InboxFilterForm(forms.Form):
-    """The inbox filters, read from the query string. Choices come from the caller, already
-    loaded, so validating any number of saved views costs no queries. Invalid values are
+    """The inbox filters, read from the query string. Parsing needs no queries (ids are checked
+    for shape only); the choices are passed in when the form is rendered. Invalid values are
     ignored (a stale bookmark still opens)."""
 
     q = forms.CharField(label=_("Search"), max_length=200, required=False)
     marketplace = forms.ChoiceField(label=_("Marketplace"), required=False, widget=FlatSelect)
-    account = forms.TypedChoiceField(
+    account = IdFilterField(
         label=_("Account"), coerce=int, required=False, empty_value=None, widget=FlatSelect
     )
     channel = forms.ChoiceField(label=_("Channel"), required=False, widget=FlatSelect)
@@ -380,10 +396,10 @@ class InboxFilterForm(forms.Form):
     )
     sentiment = forms.ChoiceField(label=_("Sentiment"), required=False, widget=FlatSelect)
     intent = forms.ChoiceField(label=_("Topic"), required=False, widget=FlatSelect)
-    product = forms.TypedChoiceField(
+    product = IdFilterField(
         label=_("Product"), coerce=int, required=False, empty_value=None, widget=FlatSelect
     )
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=FlatSelect)
+    assignee = AssigneeFilterField(label=_("Assignee"), required=False, widget=FlatSelect)
     needs_response = forms.BooleanField(label=_("Needs a response"), required=False)
     sla = forms.ChoiceField(
         label=_("SLA"),
@@ -407,18 +423,11 @@ class InboxFilterForm(forms.Form):
         "sentiment", "intent", "product", "assignee", "needs_response", "sla", "sort",
     )  # fmt: skip
 
-    def __init__(
-        self,
-        data: Any = None,
-        *,
-        accounts: Any = (),
-        products: Any = (),
-        members: Any = (),
-    ) -> None:
+    def __init__(self, data: Any = None, *, choices: Any = None) -> None:
+        """`choices`: an `inbox.selectors.InboxChoices`, when the form is to be rendered."""
         super().__init__(data)
         fields = self.fields
         fields["marketplace"].choices = _with_any(_("All marketplaces"), Marketplace.choices)  # type: ignore[attr-defined]
-        fields["account"].choices = _with_any(_("All accounts"), [(a.pk, a.name) for a in accounts])  # type: ignore[attr-defined]
         fields["channel"].choices = _with_any(_("All channels"), Channel.choices)  # type: ignore[attr-defined]
         fields["status"].choices = [  # type: ignore[attr-defined]
             ("", _("Not closed")),
@@ -431,14 +440,19 @@ class InboxFilterForm(forms.Form):
         )
         fields["sentiment"].choices = _with_any(_("Any sentiment"), Sentiment.choices)  # type: ignore[attr-defined]
         fields["intent"].choices = _with_any(_("Any topic"), Intent.choices)  # type: ignore[attr-defined]
+        accounts = [(a.pk, a.name) for a in choices.accounts] if choices else []
+        fields["account"].choices = _with_any(_("All accounts"), accounts)  # type: ignore[attr-defined]
         fields["product"].choices = _with_any(  # type: ignore[attr-defined]
-            _("All products"), [(p.pk, str(p)[:80]) for p in products]
+            _("All products"), choices.products if choices else []
+        )
+        members = (
+            [(str(m.user_id), m.user.get_full_name()) for m in choices.members] if choices else []
         )
         fields["assignee"].choices = [  # type: ignore[attr-defined]
             ("", _("Anyone")),
             ("me", _("Me")),
             ("none", _("Unassigned")),
-            *[(str(m.user_id), m.user.get_full_name()) for m in members],
+            *members,
         ]
 
     def filters(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Reads for pages and jobs (CONVENTIONS §4)."""
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,6 +10,9 @@ from django.db import connection
 from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.timesince import timeuntil
+from django.utils.translation import gettext as _
 
 from inbox.models import (
     Interaction,
@@ -17,6 +21,7 @@ from inbox.models import (
     MarketplaceAccount,
     Membership,
     Message,
+    Priority,
     Product,
     ReplyTemplate,
     SavedView,
@@ -63,13 +68,11 @@ def workspace_summary(workspace: Workspace, *, now: datetime) -> WorkspaceSummar
 INBOX_PAGE_SIZE = 50
 # An open item needing an answer is "at risk" when its deadline is this close.
 SLA_AT_RISK = timedelta(hours=1)
-# The expression behind the GIN index of migration `interaction_search_index` (PostgreSQL only);
-# search must use exactly this SQL for the planner to pick the index.
-SEARCH_DOCUMENT_SQL = (
-    "to_tsvector('russian'::regconfig, "
-    "inbox_interaction.text || ' ' || inbox_interaction.pros || ' ' || "
-    "inbox_interaction.cons || ' ' || inbox_interaction.customer_name)"
-)
+# The stored Russian search document of migration 0005 (PostgreSQL only, GIN-indexed).
+SEARCH_VECTOR_SQL = "inbox_interaction.search_vector"
+# A text search counts its matches up to this many and then says "more than": an exact count
+# of a frequent word would read every match in the workspace on each refresh.
+SEARCH_COUNT_LIMIT = 1000
 # (field, descending). Ascending sorts put empty values (no deadline, no rating) last.
 INBOX_SORTS: dict[str, tuple[str, bool]] = {
     "newest": ("last_message_at", True),
@@ -82,7 +85,7 @@ def _search_condition(text: str) -> Q:
     if connection.vendor == "postgresql":
         # Constant SQL; the user's text travels only as a query parameter.
         match = RawSQL(  # noqa: S611
-            f"{SEARCH_DOCUMENT_SQL} @@ websearch_to_tsquery('russian'::regconfig, %s)",
+            f"{SEARCH_VECTOR_SQL} @@ websearch_to_tsquery('russian'::regconfig, %s)",
             (text,),
             output_field=BooleanField(),
         )
@@ -133,22 +136,119 @@ def inbox_filter_q(filters: Mapping[str, Any], *, user: User, now: datetime) -> 
     return q
 
 
+def _order(field: str, descending: bool) -> list[Any]:
+    if descending:
+        return [F(field).desc(), F("id").desc()]
+    return [F(field).asc(nulls_last=True), F("id").asc()]
+
+
 def inbox_interactions(
     workspace: Workspace, filters: Mapping[str, Any], *, user: User, now: datetime
 ) -> QuerySet[Interaction]:
-    """The workspace's interactions matching the filters, sorted, with what a row shows."""
+    """The workspace's interactions matching the filters, sorted."""
     field, descending = INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
-    order = (
-        [F(field).desc(), F("id").desc()]
-        if descending
-        else [F(field).asc(nulls_last=True), F("id").asc()]
-    )
     return (
         Interaction.objects.for_workspace(workspace)
         .filter(inbox_filter_q(filters, user=user, now=now))
-        .select_related("account", "product", "assignee")
-        .order_by(*order)
+        .order_by(*_order(field, descending))
     )
+
+
+# The columns a list row needs: not the analysis, draft or card data of a page of items.
+ROW_FIELDS = (
+    "id", "workspace_id", "marketplace", "channel", "external_id", "customer_name", "rating",
+    "text", "pros", "status", "priority", "needs_response", "sla_deadline_at",
+    "first_response_at", "last_message_at", "unread_count", "updated_at",
+    "product__name", "product__external_id", "assignee__full_name", "assignee__email",
+)  # fmt: skip
+ROW_SNIPPET_CHARS = 140
+ROW_PRODUCT_CHARS = 40
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """What one list row shows, computed in Python: a page has up to fifty of them, and the
+    template only prints these values."""
+
+    pk: int
+    url: str
+    marketplace: str
+    marketplace_label: str
+    channel_label: str
+    stars: str
+    stars_label: str
+    unread_count: int
+    sla_badge: str  # "", "overdue", "risk" or "sla"
+    sla_text: str
+    name: str
+    select_label: str
+    product_name: str
+    snippet: str
+    status_label: str
+    urgent_label: str
+    assignee_name: str
+    last_message_at: datetime | None
+
+
+def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
+def inbox_rows(
+    interactions: Sequence[Interaction], *, now: datetime, link_query: str
+) -> list[InboxRow]:
+    """The rows of a list page (`inbox_page(...).rows`), ready to print; each links to its
+    conversation with the list's filters (`link_query`, "" or "?...")."""
+    marketplaces = _labels(Interaction._meta.get_field("marketplace").choices or ())
+    channels = _labels(Interaction._meta.get_field("channel").choices or ())
+    statuses = _labels(Interaction.Status.choices)
+    urgent = _labels([c for c in Priority.choices if c[0] in (Priority.URGENT, Priority.HIGH)])
+    overdue, buyer = _("Overdue"), _("Buyer")
+    rows = []
+    for row in interactions:
+        sla_badge = sla_text = ""
+        deadline = row.sla_deadline_at
+        if (
+            deadline is not None
+            and row.needs_response
+            and row.first_response_at is None
+            and row.status != Interaction.Status.CLOSED
+        ):
+            if deadline < now:
+                sla_badge, sla_text = "overdue", overdue
+            elif deadline < now + SLA_AT_RISK:
+                sla_badge = "risk"
+                sla_text = _("%(left)s left") % {"left": timeuntil(deadline, now)}
+            else:
+                sla_badge, sla_text = "sla", timeuntil(deadline, now)
+        rows.append(
+            InboxRow(
+                pk=row.pk,
+                url=reverse("inbox:interaction-detail", args=[row.pk]) + link_query,
+                marketplace=row.marketplace,
+                marketplace_label=marketplaces.get(row.marketplace, row.marketplace),
+                channel_label=channels.get(row.channel, row.channel),
+                stars="★" * (row.rating or 0),
+                stars_label=_("Rating %(n)s of 5") % {"n": row.rating} if row.rating else "",
+                unread_count=row.unread_count,
+                sla_badge=sla_badge,
+                sla_text=sla_text,
+                name=row.customer_name or buyer,
+                select_label=_("Select item from %(name)s")
+                % {"name": row.customer_name or row.external_id},
+                product_name=_shorten(row.product.name, ROW_PRODUCT_CHARS) if row.product else "",
+                snippet=_shorten(row.text or row.pros, ROW_SNIPPET_CHARS),
+                status_label=statuses.get(row.status, row.status),
+                urgent_label=urgent.get(row.priority, ""),
+                assignee_name=row.assignee.get_full_name() if row.assignee else "",
+                last_message_at=row.last_message_at,
+            )
+        )
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +257,7 @@ class InboxPage:
     next_cursor: str
     fingerprint: str
     total: int
+    total_is_lower_bound: bool = False  # a text search with more than `total` matches
 
 
 def _encode_cursor(row: Interaction, field: str) -> str:
@@ -197,21 +298,32 @@ def _cursor_condition(cursor: str, field: str, descending: bool) -> Q | None:
 
 def _fingerprint_and_total(
     workspace: Workspace, filters: Mapping[str, Any], *, user: User, now: datetime
-) -> tuple[str, int]:
-    stats = (
-        Interaction.objects.for_workspace(workspace)
-        .filter(inbox_filter_q(filters, user=user, now=now))
-        .aggregate(n=Count("*"), latest=Max("updated_at"))
+) -> tuple[str, int, bool]:
+    """(fingerprint, total, whether the total stopped at `SEARCH_COUNT_LIMIT`) in one query."""
+    matching = Interaction.objects.for_workspace(workspace).filter(
+        inbox_filter_q(filters, user=user, now=now)
     )
-    latest = stats["latest"].timestamp() if stats["latest"] else 0
-    return f"{stats['n']}-{latest:.6f}", stats["n"]
+    if not filters.get("q"):
+        stats = matching.aggregate(n=Count("*"), latest=Max("updated_at"))
+        latest = stats["latest"].timestamp() if stats["latest"] else 0
+        return f"{stats['n']}-{latest:.6f}", stats["n"], False
+    # A text search: the first matches in list order, which is what the list can show.
+    field, descending = INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
+    order = _order(field, descending)
+    seen = list(matching.order_by(*order).values_list("id", "updated_at")[: SEARCH_COUNT_LIMIT + 1])
+    digest = hashlib.blake2b(
+        ";".join(f"{pk}@{changed.timestamp():.6f}" for pk, changed in seen).encode(),
+        digest_size=12,
+    ).hexdigest()
+    total = min(len(seen), SEARCH_COUNT_LIMIT)
+    return f"{total}-{digest}", total, len(seen) > SEARCH_COUNT_LIMIT
 
 
 def inbox_fingerprint(
     workspace: Workspace, filters: Mapping[str, Any], *, user: User, now: datetime
 ) -> str:
-    """A cheap token that changes when anything matching the filters changes (one query:
-    count and newest `updated_at` over the filter)."""
+    """A cheap token that changes when anything matching the filters changes: the count and
+    newest `updated_at` over the filter; for a text search, the first matches in list order."""
     return _fingerprint_and_total(workspace, filters, user=user, now=now)[0]
 
 
@@ -226,15 +338,23 @@ def inbox_page(
 ) -> InboxPage:
     """One page of the inbox by keyset (no OFFSET), plus the fingerprint of the whole filter."""
     field, descending = INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
-    qs = inbox_interactions(workspace, filters, user=user, now=now)
+    qs = (
+        inbox_interactions(workspace, filters, user=user, now=now)
+        .select_related("product", "assignee")
+        .only(*ROW_FIELDS)
+    )
     condition = _cursor_condition(cursor, field, descending) if cursor else None
     if condition is not None:
         qs = qs.filter(condition)
     rows = list(qs[: limit + 1])
     next_cursor = _encode_cursor(rows[limit - 1], field) if len(rows) > limit else ""
-    fingerprint, total = _fingerprint_and_total(workspace, filters, user=user, now=now)
+    fingerprint, total, more = _fingerprint_and_total(workspace, filters, user=user, now=now)
     return InboxPage(
-        rows=rows[:limit], next_cursor=next_cursor, fingerprint=fingerprint, total=total
+        rows=rows[:limit],
+        next_cursor=next_cursor,
+        fingerprint=fingerprint,
+        total=total,
+        total_is_lower_bound=more,
     )
 
 
@@ -245,16 +365,24 @@ def saved_view_counts(
     user: User,
     now: datetime,
 ) -> dict[int, int]:
-    """How many interactions each saved view matches right now, in one query."""
-    if not filters_by_view:
-        return {}
-    counts = Interaction.objects.for_workspace(workspace).aggregate(
-        **{
-            f"view_{view_id}": Count("id", filter=inbox_filter_q(filters, user=user, now=now))
-            for view_id, filters in filters_by_view.items()
-        }
-    )
-    return {view_id: counts[f"view_{view_id}"] for view_id in filters_by_view}
+    """How many interactions each saved view matches right now: one query for all views
+    without a text search, one capped count (at most `SEARCH_COUNT_LIMIT + 1`) per view with one."""
+    interactions = Interaction.objects.for_workspace(workspace)
+    plain = {pk: filters for pk, filters in filters_by_view.items() if not filters.get("q")}
+    counts: dict[int, int] = {}
+    if plain:
+        totals = interactions.aggregate(
+            **{
+                f"view_{view_id}": Count("id", filter=inbox_filter_q(filters, user=user, now=now))
+                for view_id, filters in plain.items()
+            }
+        )
+        counts = {view_id: totals[f"view_{view_id}"] for view_id in plain}
+    for view_id, filters in filters_by_view.items():
+        if view_id not in plain:
+            matching = interactions.filter(inbox_filter_q(filters, user=user, now=now))
+            counts[view_id] = matching[: SEARCH_COUNT_LIMIT + 1].count()
+    return counts
 
 
 def visible_saved_views(workspace: Workspace, *, user: User) -> QuerySet[SavedView]:
@@ -270,7 +398,7 @@ def visible_saved_views(workspace: Workspace, *, user: User) -> QuerySet[SavedVi
 @dataclass(frozen=True, slots=True)
 class InboxChoices:
     accounts: list[MarketplaceAccount]
-    products: list[Product]
+    products: list[tuple[int, str]]  # (id, label)
     members: list[Membership]
 
 
@@ -278,20 +406,33 @@ class InboxChoices:
 PRODUCT_CHOICES_LIMIT = 300
 
 
-def inbox_choices(workspace: Workspace) -> InboxChoices:
-    """What the filter and assign controls offer (three queries)."""
+def workspace_members(workspace: Workspace) -> list[Membership]:
+    return list(
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+
+
+def inbox_choices(workspace: Workspace, *, product_id: int | None = None) -> InboxChoices:
+    """What the filter controls offer (three queries; a chosen product that is not among the
+    most recently updated ones is added with a fourth)."""
+    products = (
+        Product.objects.for_workspace(workspace)
+        .order_by("-updated_at", "id")
+        .values_list("id", "name", "external_id")
+    )
+    offered = list(products[:PRODUCT_CHOICES_LIMIT])
+    if product_id is not None and all(row[0] != product_id for row in offered):
+        offered += list(products.filter(pk=product_id))
     return InboxChoices(
-        accounts=list(MarketplaceAccount.objects.for_workspace(workspace).order_by("name", "id")),
-        products=list(
-            Product.objects.for_workspace(workspace)
-            .only("id", "name", "external_id")  # not the card data
-            .order_by("-updated_at", "id")[:PRODUCT_CHOICES_LIMIT]
+        accounts=list(
+            MarketplaceAccount.objects.for_workspace(workspace)
+            .only("id", "name", "marketplace")  # not the credentials
+            .order_by("name", "id")
         ),
-        members=list(
-            Membership.objects.filter(workspace=workspace)
-            .select_related("user")
-            .order_by("user__full_name", "user__email")
-        ),
+        products=[(pk, (name or external_id)[:80]) for pk, name, external_id in offered],
+        members=workspace_members(workspace),
     )
 
 

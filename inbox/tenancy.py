@@ -59,7 +59,8 @@ class WorkspaceMiddleware:
             if membership is not None:
                 request.workspace = membership.workspace  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
-                request.session[SESSION_WORKSPACE_KEY] = membership.workspace_id
+                if request.session.get(SESSION_WORKSPACE_KEY) != membership.workspace_id:
+                    request.session[SESSION_WORKSPACE_KEY] = membership.workspace_id
                 timezone.activate(ZoneInfo(membership.workspace.time_zone))
         try:
             return self.get_response(request)

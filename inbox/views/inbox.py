@@ -62,14 +62,6 @@ def _is_partial(request: WorkspaceRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _filter_form(
-    request: WorkspaceRequest, data: Any, choices: selectors.InboxChoices
-) -> InboxFilterForm:
-    return InboxFilterForm(
-        data, accounts=choices.accounts, products=choices.products, members=choices.members
-    )
-
-
 def _as_query(filters: dict[str, Any]) -> str:
     """The filters as a query string (only what is set), for links, polls and saved views."""
     pairs = []
@@ -82,10 +74,11 @@ def _as_query(filters: dict[str, Any]) -> str:
 
 
 def _list_context(
-    request: WorkspaceRequest, choices: selectors.InboxChoices, data: QueryDict
+    request: WorkspaceRequest, data: QueryDict, *, partial: bool = False
 ) -> dict[str, Any]:
-    form = _filter_form(request, data, choices)
-    filters = form.filters()
+    """The list pane; a full page (`partial` false) also gets the filter controls' choices
+    and the saved views."""
+    filters = InboxFilterForm(data).filters()
     now = timezone.now()
     cursor_form = InboxCursorForm(data)
     cursor_form.is_valid()
@@ -96,30 +89,22 @@ def _list_context(
         now=now,
         cursor=cursor_form.cleaned_data.get("cursor", ""),
     )
-    views = list(selectors.visible_saved_views(request.workspace, user=request.user))
-    view_filters = {
-        view.pk: _filter_form(request, QueryDict(view.query), choices).filters() for view in views
-    }
-    counts = selectors.saved_view_counts(
-        request.workspace, view_filters, user=request.user, now=now
-    )
     filter_query = _as_query(filters)
-    return {
-        "list_url": f"{reverse('inbox:inbox')}?{filter_query}"
-        if filter_query
-        else reverse("inbox:inbox"),
-        "filter_form": form,
+    link_query = f"?{filter_query}" if filter_query else ""
+    context = {
+        "list_url": reverse("inbox:inbox") + link_query,
         "filters": filters,
         "filter_query": filter_query,
         "page": page,
+        "rows": selectors.inbox_rows(page.rows, now=now, link_query=link_query),
         "now": now,
-        "sla_soon": now + selectors.SLA_AT_RISK,
-        "saved_views": [(view, counts[view.pk]) for view in views],
-        "saved_view_form": SavedViewForm(initial={"query": filter_query}),
         "bulk_form": BulkActionForm(initial={"filter": filter_query}),
-        "choices": choices,
-        "can_share_views": request.membership.has_role(Membership.Role.ADMIN),
     }
+    if not partial:
+        choices = selectors.inbox_choices(request.workspace, product_id=filters["product"])
+        context["filter_form"] = InboxFilterForm(data, choices=choices)
+        context.update(_saved_views_context(request, now=now))
+    return context
 
 
 @require_GET
@@ -128,18 +113,17 @@ def _list_context(
 def inbox(request: WorkspaceRequest) -> HttpResponse:
     """The inbox page; with htmx, the list (or the next rows) only. A poll carrying the
     fingerprint it last saw gets 204 ("nothing changed", htmx swaps nothing)."""
-    choices = selectors.inbox_choices(request.workspace)
     if _is_partial(request):
         seen = InboxCursorForm(request.GET)
         seen.is_valid()
         if seen.cleaned_data.get("fingerprint"):
-            filters = _filter_form(request, request.GET, choices).filters()
+            filters = InboxFilterForm(request.GET).filters()
             current = selectors.inbox_fingerprint(
                 request.workspace, filters, user=request.user, now=timezone.now()
             )
             if current == seen.cleaned_data["fingerprint"]:
                 return HttpResponse(status=204)
-    context = _list_context(request, choices, request.GET)
+    context = _list_context(request, request.GET, partial=_is_partial(request))
     if request.GET.get("batch", "").isalnum():
         context.update(_bulk_context(request, request.GET["batch"][:64]))
     etag = f'"{context["page"].fingerprint}"'
@@ -214,7 +198,6 @@ def _composer_context(
 
 def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict[str, Any]:
     now = timezone.now()
-    choices = selectors.inbox_choices(request.workspace)
     outbound = selectors.latest_outbound(interaction)
     templates = selectors.reply_templates(request.workspace, channel=interaction.channel)
     return {
@@ -226,12 +209,12 @@ def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict
         "note_form": NoteForm(),
         "status_form": StatusForm(initial={"status": interaction.status}),
         "assign_form": AssignForm(
-            initial={"assignee": interaction.assignee_id}, members=choices.members
+            initial={"assignee": interaction.assignee_id},
+            members=selectors.workspace_members(request.workspace),
         ),
         "viewers": presence.interaction_viewers(interaction, exclude=request.user),
         "restore_draft": True,
         "now": now,
-        "choices": choices,
     }
 
 
@@ -243,7 +226,7 @@ def interaction_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, interaction)
     if _is_partial(request):
         return render(request, f"{TEMPLATE}#interaction-detail", context)
-    context.update(_list_context(request, context["choices"], request.GET))
+    context.update(_list_context(request, request.GET))
     return render(request, TEMPLATE, context)
 
 
@@ -283,7 +266,7 @@ def interaction_check(request: WorkspaceRequest, pk: int) -> HttpResponse:
             templates=detail["templates"],
         )
     )
-    detail.update(_list_context(request, detail["choices"], QueryDict()))
+    detail.update(_list_context(request, QueryDict()))
     return render(request, TEMPLATE, detail)
 
 
@@ -413,7 +396,7 @@ def interaction_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_required
 def interaction_assign(request: WorkspaceRequest, pk: int) -> HttpResponse:
     interaction = _load(request, pk)
-    members = selectors.inbox_choices(request.workspace).members
+    members = selectors.workspace_members(request.workspace)
     form = AssignForm(request.POST, members=members)
     if form.is_valid():
         assignee_id = form.cleaned_data["assignee"]
@@ -457,7 +440,7 @@ def interaction_template(request: WorkspaceRequest, pk: int) -> HttpResponse:
         return render(request, f"{TEMPLATE}#composer", context)
     detail = _detail_context(request, interaction)
     detail.update(context)
-    detail.update(_list_context(request, detail["choices"], QueryDict()))
+    detail.update(_list_context(request, QueryDict()))
     return render(request, TEMPLATE, detail)
 
 
@@ -516,11 +499,10 @@ def inbox_bulk(request: WorkspaceRequest) -> HttpResponse:
         return _bulk_response(request, {"batch": None, "errors": form.non_field_errors()})
     base = Interaction.objects.for_workspace(request.workspace).select_related("workspace")
     if form.cleaned_data["scope"] == "all":
-        choices = selectors.inbox_choices(request.workspace)
-        filters = _filter_form(request, QueryDict(form.cleaned_data["filter"]), choices).filters()
+        filters = InboxFilterForm(QueryDict(form.cleaned_data["filter"])).filters()
         targets = selectors.inbox_interactions(
             request.workspace, filters, user=request.user, now=timezone.now()
-        ).select_related("workspace")[:BULK_LIMIT]
+        ).select_related("workspace", "account")[:BULK_LIMIT]
     else:
         targets = base.filter(pk__in=form.cleaned_data["ids"]).order_by("id")
     if form.cleaned_data["action"] == "close":
@@ -593,19 +575,19 @@ def inbox_bulk_progress(request: WorkspaceRequest) -> HttpResponse:
 # --- saved views -------------------------------------------------------------------------------
 
 
-def _saved_views_context(request: WorkspaceRequest) -> dict[str, Any]:
-    choices = selectors.inbox_choices(request.workspace)
-    now = timezone.now()
+def _saved_views_context(request: WorkspaceRequest, *, now: Any = None) -> dict[str, Any]:
+    """The saved views with their live counts."""
     views = list(selectors.visible_saved_views(request.workspace, user=request.user))
-    view_filters = {
-        view.pk: _filter_form(request, QueryDict(view.query), choices).filters() for view in views
-    }
+    view_filters = {view.pk: InboxFilterForm(QueryDict(view.query)).filters() for view in views}
     counts = selectors.saved_view_counts(
-        request.workspace, view_filters, user=request.user, now=now
+        request.workspace, view_filters, user=request.user, now=now or timezone.now()
     )
+    limit = selectors.SEARCH_COUNT_LIMIT
     return {
-        "saved_views": [(view, counts[view.pk]) for view in views],
-        "saved_view_form": SavedViewForm(initial={"query": request.POST.get("query", "")}),
+        "saved_views": [
+            (view, f"{limit}+" if counts[view.pk] > limit else str(counts[view.pk]))
+            for view in views
+        ],
         "can_share_views": request.membership.has_role(Membership.Role.ADMIN),
     }
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from inbox import selectors
 from inbox.forms import InboxFilterForm
-from inbox.models import SavedView
+from inbox.models import Interaction, SavedView
 from tests.factories import make_account, make_interaction, make_product
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +44,32 @@ def test_inbox_interactions_filter_by_account_product_and_assignee(workspace, ow
     make_interaction(workspace=workspace, account=account)
 
     values = {"account": str(account.pk), "product": str(product.pk), "assignee": str(agent.pk)}
-    form = InboxFilterForm(
-        values, accounts=[account], products=[product], members=list(workspace.memberships.all())
-    )
-    qs = selectors.inbox_interactions(workspace, form.filters(), user=owner, now=timezone.now())
+    qs = selectors.inbox_interactions(workspace, _filters(**values), user=owner, now=timezone.now())
     assert [r.pk for r in qs] == [wanted.pk]
+
+
+def test_inbox_filter_by_another_workspaces_account_matches_nothing(
+    workspace, other_workspace, owner
+):
+    foreign = make_account(workspace=other_workspace)
+    make_interaction(workspace=workspace)
+    make_interaction(workspace=other_workspace, account=foreign)
+
+    assert _pks(workspace, owner, account=str(foreign.pk)) == []
+    assert _pks(workspace, owner, account="not-an-id") != []  # an invalid value is ignored
+
+
+def test_filter_choices_keep_a_chosen_product_beyond_the_offered_ones(workspace, monkeypatch):
+    monkeypatch.setattr(selectors, "PRODUCT_CHOICES_LIMIT", 1)
+    account = make_account(workspace=workspace)
+    older = make_product(workspace=workspace, account=account, name="Старый товар")
+    make_product(workspace=workspace, account=account, name="Новый товар")
+
+    offered = selectors.inbox_choices(workspace).products
+    chosen = selectors.inbox_choices(workspace, product_id=older.pk).products
+
+    assert [label for _pk, label in offered] == ["Новый товар"]
+    assert [label for _pk, label in chosen] == ["Новый товар", "Старый товар"]
 
 
 def test_inbox_interactions_filter_sla_overdue_and_at_risk(workspace, owner):
@@ -71,14 +92,46 @@ def test_inbox_search_uses_russian_stemming(workspace, owner):
     assert _pks(workspace, owner, q="футболка") == [found.pk]
 
 
-def test_inbox_search_index_exists_on_postgresql():
+def test_inbox_search_follows_edited_text_through_the_stored_document(workspace, owner):
+    item = make_interaction(workspace=workspace, text="Отличные носки")
+    Interaction.objects.filter(pk=item.pk).update(text="Куртка промокла под дождём")
+
+    assert _pks(workspace, owner, q="куртки") == [item.pk]
+    assert _pks(workspace, owner, q="носки") == []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_interaction_search_ru'"
-        )
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_interaction_search'")
         (definition,) = cursor.fetchone()
-    assert "gin" in definition.lower()
-    assert "russian" in definition
+    assert "gin (search_vector)" in definition.lower()
+
+
+def test_a_text_search_counts_up_to_the_limit_and_says_there_are_more(
+    workspace, owner, monkeypatch
+):
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_LIMIT", 3)
+    for _ in range(4):
+        make_interaction(workspace=workspace, text="Размер не подошёл")
+    make_interaction(workspace=workspace, text="Всё отлично")
+    now = timezone.now()
+
+    searched = selectors.inbox_page(workspace, _filters(q="размер"), user=owner, now=now)
+    everything = selectors.inbox_page(workspace, _filters(), user=owner, now=now)
+
+    assert (searched.total, searched.total_is_lower_bound) == (3, True)
+    assert len(searched.rows) == 4
+    assert (everything.total, everything.total_is_lower_bound) == (5, False)
+
+
+def test_a_text_search_fingerprint_changes_when_a_match_changes(workspace, owner):
+    first = make_interaction(workspace=workspace, text="Размер маломерит")
+    make_interaction(workspace=workspace, text="Размер большемерит")
+    filters = _filters(q="размер")
+    now = timezone.now()
+    before = selectors.inbox_fingerprint(workspace, filters, user=owner, now=now)
+    assert selectors.inbox_fingerprint(workspace, filters, user=owner, now=now) == before
+
+    Interaction.objects.filter(pk=first.pk).update(status="pending", updated_at=timezone.now())
+
+    assert selectors.inbox_fingerprint(workspace, filters, user=owner, now=now) != before
 
 
 def test_inbox_sort_by_sla_puts_missing_deadlines_last(workspace, owner):
@@ -155,6 +208,19 @@ def test_saved_view_counts_are_live_and_one_query(workspace, owner, django_asser
         counts = selectors.saved_view_counts(workspace, filters, user=owner, now=timezone.now())
 
     assert counts == {five.pk: 1, everything.pk: 2}
+
+
+def test_saved_view_with_a_search_counts_up_to_one_past_the_limit(workspace, owner, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_LIMIT", 2)
+    for _ in range(4):
+        make_interaction(workspace=workspace, text="Пришёл брак")
+    view = SavedView.objects.create(workspace=workspace, owner=owner, name="брак", query="q=брак")
+
+    counts = selectors.saved_view_counts(
+        workspace, {view.pk: _filters(q="брак")}, user=owner, now=timezone.now()
+    )
+
+    assert counts == {view.pk: 3}
 
 
 def test_outbox_backlog_estimates_minutes_per_account(workspace):
