@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from intelligence.rules import replies
-from intelligence.rules.matcher import BOUNDARY, TAIL, keys_of, score
+from intelligence.rules.matcher import BOUNDARY, TAIL, is_complaint, keys_of, score
 from intelligence.rules.morph import fold, is_comparative, lemma, words
 
 ENGINE = "rules"
@@ -396,7 +396,13 @@ def _expected_more(keys: list[str]) -> bool:
 def _failed_functions(keys: list[str]) -> int:
     count = 0
     for key in keys:
-        if key.startswith("!") and key.endswith(_VERB_ENDINGS) and key[1:] not in _NOT_FUNCTIONS:
+        if (
+            key.startswith("!")
+            and key.endswith(_VERB_ENDINGS)
+            and key[1:] not in _NOT_FUNCTIONS
+            and not is_complaint(key[1:])
+        ):
+            # A denied fault ("не линяет") is no failure.
             count += 1
     return count
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 NEGATORS: frozenset[str] = frozenset(
     {"не", "ни", "нет", "без", "никакой", "ничуть", "нисколько", "никак", "отсутствие"}
 )
+# Negators of a noun phrase: their negation passes over adjectives to the noun.
+NOMINAL_NEGATORS: frozenset[str] = frozenset({"без", "никакой", "нет", "ни", "отсутствие"})
 NEGATION_PASS_THROUGH: frozenset[str] = frozenset(
     {
         "очень",
@@ -102,6 +104,32 @@ NEGATED_BY_TRAILING_NET: frozenset[str] = frozenset(
         "смысл",
         "изменение",
         "улучшение",
+        # "Аллергии нет", "катышков не было": a complaint noun that is denied.
+        "аллергия",
+        "раздражение",
+        "покраснение",
+        "зуд",
+        "сыпь",
+        "привкус",
+        "горечь",
+        "комок",
+        "комочек",
+        "катышек",
+        "катышка",
+        "затяжка",
+        "пятно",
+        "царапина",
+        "скол",
+        "трещина",
+        "вмятина",
+        "дырка",
+        "дыра",
+        "нитка",
+        "химия",
+        "осадок",
+        "плесень",
+        "заусенец",
+        "вонь",
     }
 )
 # "Нареканий не возникло", "брака не обнаружила": a negated verb of finding or being
@@ -265,6 +293,10 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("но!", "shift:1"),
     ("хотя", "contrast:1 shift:1"),
     ("зато", "contrast:1"),
+    ("в целое", "overall:1"),
+    ("в остальной", "overall:1"),
+    ("а так", "overall:1"),
+    ("в общий", "overall:1"),
     ("правда", "contrast:0.5"),
     ("единственный", "contrast:1 shift:1"),
     ("минус", "contrast:1 shift:1"),
@@ -486,6 +518,8 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("торчать", "quality_defect:1.5 neg:1"),
     ("затяжк*", "quality_defect:2 neg:1"),
     ("катыш*", "quality_defect:2 neg:1.5"),
+    ("скатываться", "quality_defect:2 neg:1.5"),
+    ("скататься", "quality_defect:2 neg:1.5"),
     ("линять", "quality_defect:2 neg:1.5"),
     ("полинять", "quality_defect:2 neg:1.5"),
     ("облинять", "quality_defect:2 neg:1.5"),

@@ -13,8 +13,9 @@ from intelligence.rules.lexicon import (
     NEGATED_BY_TRAILING_VERB,
     NEGATION_PASS_THROUGH,
     NEGATORS,
+    NOMINAL_NEGATORS,
 )
-from intelligence.rules.morph import fold, is_comparative, lemma
+from intelligence.rules.morph import fold, is_adjective, is_comparative, lemma
 
 Weights = tuple[tuple[str, float], ...]
 
@@ -73,6 +74,7 @@ def keys_of(text: str) -> list[str]:
     """Lemma keys; a negated token is prefixed with ``!``, punctuation becomes ``|``."""
     keys: list[str] = []
     pending = False
+    nominal = False
     # Index of an issue noun just before a negator: "брака не обнаружено" negates it.
     issue_at = -1
     for token in _TOKEN_RE.findall(fold(text)):
@@ -92,6 +94,7 @@ def keys_of(text: str) -> list[str]:
                     issue_at = len(keys) - 1
             keys.append(base)
             pending = True
+            nominal = base in NOMINAL_NEGATORS
             continue
         if pending:
             if issue_at >= 0 and base in NEGATED_BY_TRAILING_VERB:
@@ -99,7 +102,9 @@ def keys_of(text: str) -> list[str]:
                 keys[issue_at] = NEGATED + keys[issue_at]
             issue_at = -1
             keys.append(NEGATED + base)
-            pending = base in NEGATION_PASS_THROUGH
+            # "Без посторонних привкусов", "никакого резкого запаха": a noun's negation
+            # reaches over its adjectives to the noun itself.
+            pending = base in NEGATION_PASS_THROUGH or (nominal and is_adjective(token))
         else:
             keys.append(base)
     return keys
@@ -125,11 +130,28 @@ def score(keys: list[str]) -> dict[str, float]:
         if check and totals.get("pos", 0.0) == before:
             # "…, но не разглаживает": a negated word after the contrast is a shortcoming.
             totals["tail:negation"] += 1.0
+        if not atoms and keys[i][0] == NEGATED and is_complaint(keys[i][1:]):
+            # "Не линяет", "без горечи": a denied complaint is mild praise.
+            totals["pos"] += DENIED_COMPLAINT_POS
     return totals
+
+
+DENIED_COMPLAINT_POS = 0.5
+
+
+@lru_cache(maxsize=100_000)
+def is_complaint(key: str) -> bool:
+    """Whether a plain lemma key carries negative weight on its own."""
+    for atom in atoms_of(key):
+        for weights in _UNIGRAMS.get(atom, ()):
+            if any(label == "neg" and weight > 0 for label, weight in weights):
+                return True
+    return False
 
 
 _PLAIN: dict[str, float] = {}
 _SHIFTED: dict[str, float] = {"neg": 1.4, "pos": 0.75}
+_OVERALL: dict[str, float] = {"pos": 1.5, "neg": 1.2}
 
 
 def _add(totals: dict[str, float], weights: Weights, scale: dict[str, float]) -> dict[str, float]:
@@ -137,6 +159,10 @@ def _add(totals: dict[str, float], weights: Weights, scale: dict[str, float]) ->
     for label, weight in weights:
         if label == "shift":
             scale = _SHIFTED
+        elif label == "overall":
+            # "В целом", "в остальном", "а так": the verdict that follows sums the text up.
+            scale = _OVERALL
+            shifted = False
         totals[label] += weight * scale.get(label, 1.0)
         if shifted:
             # What follows the contrast marker, kept apart: the reason for a lost star.

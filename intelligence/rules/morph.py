@@ -51,3 +51,11 @@ def is_comparative(word: str) -> bool:
     if not word or not ("а" <= word[0] <= "я"):
         return False
     return "COMP" in morph().parse(word)[0].tag
+
+
+@lru_cache(maxsize=200_000)
+def is_adjective(word: str) -> bool:
+    """Whether a folded word is most likely a full adjective or participle ("посторонних")."""
+    if not word or not ("а" <= word[0] <= "я"):
+        return False
+    return morph().parse(word)[0].tag.POS in ("ADJF", "PRTF")

@@ -84,3 +84,32 @@ def test_expected_more_is_a_complaint():
 
     assert result.sentiment != "positive"
     assert result.needs_response
+
+
+def test_nominal_negation_reaches_over_adjectives_to_the_noun():
+    assert keys_of("без посторонних привкусов") == ["без", "!посторонний", "!привкус"]
+    assert keys_of("не сладкий вкус") == ["не", "!сладкий", "вкус"]
+
+
+def test_denied_complaint_noun_is_no_complaint():
+    assert keys_of("аллергии нет")[0] == "!аллергия"
+    result = analyze_text(_review("Крем хороший, аллергии нет.", 5))
+
+    assert (result.sentiment, result.intent, result.needs_response) == (
+        "positive",
+        "praise",
+        False,
+    )
+
+
+def test_denied_complaint_is_mild_praise():
+    result = analyze_text(_review("Не линяет, не скатывается."))
+
+    assert result.sentiment == "positive"
+
+
+def test_overall_verdict_after_a_small_caveat_keeps_the_review_positive():
+    result = analyze_text(_review("Коробка чуть помята, а так всё отлично, очень довольна.", 5))
+
+    assert result.sentiment == "positive"
+    assert result.needs_response
