@@ -179,6 +179,8 @@ _EXPECTED_MORE_NEG = 2.0
 _MEH_OTHER_PRAISE = 0.5
 _ITEM_PRAISE_MIN = 1.0
 _STATED_REASON_WORDS = 6
+# A vague verdict ("не понравилось") needs a longer text before it counts as a reason.
+_STATED_REASON_WORDS_VAGUE = 10
 _QUESTION_WORDS_MIN = 2.0
 _FAILED_QD_MAX = 2.0
 # A return or refusal this strong wins over any other complaint.
@@ -374,7 +376,9 @@ def _signals(inp: AnalysisInput) -> _Signals:
     if vague:
         # "Didn't like it" is `other` only while the text names no concrete reason.
         concrete = max((totals.get(i.value, 0.0) for i in _CONCRETE), default=0.0)
-        totals["other"] += vague if concrete < _CONCRETE_MIN else vague * _VAGUE_DAMP
+        added = vague if concrete < _CONCRETE_MIN else vague * _VAGUE_DAMP
+        totals["other"] += added
+        totals["vague_other"] += added
     if totals.get("wrong_item", 0.0) < 2.5 and _names_two_colours(keys):
         totals["wrong_item"] += 2.5
     return _Signals(scores=totals, keys=tuple(keys), questions=len(_QUESTION_RE.findall(text)))
@@ -493,19 +497,34 @@ def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Inte
             if strength >= 2.0 and (scores.get("neg", 0.0) >= 1.0 or scores.get("contrast", 0.0)):
                 return complaint, strength
             return _positive_intent(scores), 0.0
-    if strength >= 1.0:
-        return complaint, strength
-    if sentiment == Sentiment.NEUTRAL and scores.get("pos", 0.0) >= 2.0:
-        return _positive_intent(scores), 0.0
     if (
         sentiment == Sentiment.NEGATIVE
-        and scores.get(Intent.OTHER.value, 0.0) <= 0.0
-        and len(signals.keys) - signals.keys.count(BOUNDARY) >= _STATED_REASON_WORDS
+        and (complaint == Intent.OTHER or strength < 1.0)
+        and _states_a_reason(signals)
     ):
         # A complaint that states a reason the lexicon does not name ("the lamp lights
         # the ceiling and not the room") is most often about the item not doing its job.
         return Intent.QUALITY_DEFECT, max(strength, 1.0)
+    if strength >= 1.0:
+        return complaint, strength
+    if sentiment == Sentiment.NEUTRAL and scores.get("pos", 0.0) >= 2.0:
+        return _positive_intent(scores), 0.0
     return Intent.OTHER, strength
+
+
+def _states_a_reason(signals: _Signals) -> bool:
+    """Beyond a bare verdict, the text says something the lexicon cannot place."""
+    scores = signals.scores
+    vague = scores.get("vague_other", 0.0)
+    if scores.get(Intent.OTHER.value, 0.0) > vague:
+        # Allergy, expiry, a pet that won't eat: a named `other` reason.
+        return False
+    needed = _STATED_REASON_WORDS_VAGUE if vague else _STATED_REASON_WORDS
+    return _content_words(signals.keys) >= needed
+
+
+def _content_words(keys: tuple[str, ...]) -> int:
+    return len(keys) - keys.count(BOUNDARY)
 
 
 def _tail(scores: Mapping[str, float]) -> dict[str, float]:

@@ -86,12 +86,10 @@ def keys_of(text: str) -> list[str]:
             continue
         base = _lemma_of(token)
         if base in NEGATORS:
-            issue_at = -1
-            if keys and keys[-1] in NEGATED_BY_TRAILING_NET:
-                if base == "нет":
-                    keys[-1] = NEGATED + keys[-1]
-                else:
-                    issue_at = len(keys) - 1
+            issue_at = _trailing_issue(keys)
+            if issue_at >= 0 and base == "нет":
+                keys[issue_at] = NEGATED + keys[issue_at]
+                issue_at = -1
             keys.append(base)
             pending = True
             nominal = base in NOMINAL_NEGATORS
@@ -108,6 +106,18 @@ def keys_of(text: str) -> list[str]:
         else:
             keys.append(base)
     return keys
+
+
+# Adverbs that may stand between an issue noun and its negation: "запаха совсем нет".
+_ISSUE_ADVERBS = frozenset({"совсем", "вообще", "практически", "почти", "особо", "абсолютно"})
+
+
+def _trailing_issue(keys: list[str]) -> int:
+    """Index of an issue noun that a negator coming next would deny, else -1."""
+    at = len(keys) - 1
+    if at >= 0 and keys[at] in _ISSUE_ADVERBS:
+        at -= 1
+    return at if at >= 0 and keys[at] in NEGATED_BY_TRAILING_NET else -1
 
 
 def score(keys: list[str]) -> dict[str, float]:

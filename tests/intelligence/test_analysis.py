@@ -364,3 +364,15 @@ def test_analyze_text_lone_bracket_is_an_emoticon():
 
     assert happy.sentiment == "positive"
     assert sad.sentiment == "negative"
+
+
+def test_analyze_text_long_disappointed_review_with_an_unnamed_reason_is_a_defect():
+    result = analyze_text(
+        _review(
+            "Не понравилось: ручка у сковороды крутится во все стороны, "
+            "и блины переворачивать с ней просто невозможно.",
+            2,
+        )
+    )
+
+    assert result.intent == "quality_defect"

@@ -113,3 +113,8 @@ def test_overall_verdict_after_a_small_caveat_keeps_the_review_positive():
 
     assert result.sentiment == "positive"
     assert result.needs_response
+
+
+def test_issue_noun_denied_across_an_adverb():
+    assert keys_of("запаха совсем нет")[0] == "!запах"
+    assert keys_of("эффекта практически не было")[0] == "!эффект"
