@@ -335,8 +335,10 @@ def inbox_page(
     now: datetime,
     cursor: str = "",
     limit: int = INBOX_PAGE_SIZE,
+    with_total: bool = True,
 ) -> InboxPage:
-    """One page of the inbox by keyset (no OFFSET), plus the fingerprint of the whole filter."""
+    """One page of the inbox by keyset (no OFFSET), plus the total and fingerprint of the
+    whole filter (unless `with_total` is false: more rows of a list already shown)."""
     field, descending = INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
     qs = (
         inbox_interactions(workspace, filters, user=user, now=now)
@@ -348,7 +350,11 @@ def inbox_page(
         qs = qs.filter(condition)
     rows = list(qs[: limit + 1])
     next_cursor = _encode_cursor(rows[limit - 1], field) if len(rows) > limit else ""
-    fingerprint, total, more = _fingerprint_and_total(workspace, filters, user=user, now=now)
+    fingerprint, total, more = (
+        _fingerprint_and_total(workspace, filters, user=user, now=now)
+        if with_total
+        else ("", 0, False)
+    )
     return InboxPage(
         rows=rows[:limit],
         next_cursor=next_cursor,

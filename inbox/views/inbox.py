@@ -73,11 +73,18 @@ def _as_query(filters: dict[str, Any]) -> str:
     return urlencode(pairs)
 
 
-def _list_context(
-    request: WorkspaceRequest, data: QueryDict, *, partial: bool = False
-) -> dict[str, Any]:
-    """The list pane; a full page (`partial` false) also gets the filter controls' choices
-    and the saved views."""
+def _list_part(request: WorkspaceRequest) -> str:
+    """What an inbox request renders: the full page (""), the list, or more rows of it."""
+    if not _is_partial(request):
+        return ""
+    if (request.htmx.target or "").startswith("interaction-list-more"):
+        return "interaction-rows"
+    return "interaction-list"
+
+
+def _list_context(request: WorkspaceRequest, data: QueryDict, *, part: str = "") -> dict[str, Any]:
+    """The list pane for `part` (see `_list_part`): more rows need no total; the full page
+    also gets the filter controls."""
     filters = InboxFilterForm(data).filters()
     now = timezone.now()
     cursor_form = InboxCursorForm(data)
@@ -88,6 +95,7 @@ def _list_context(
         user=request.user,
         now=now,
         cursor=cursor_form.cleaned_data.get("cursor", ""),
+        with_total=part != "interaction-rows",
     )
     filter_query = _as_query(filters)
     link_query = f"?{filter_query}" if filter_query else ""
@@ -100,10 +108,11 @@ def _list_context(
         "now": now,
         "bulk_form": BulkActionForm(initial={"filter": filter_query}),
     }
-    if not partial:
+    if not part:
         choices = selectors.inbox_choices(request.workspace, product_id=filters["product"])
         context["filter_form"] = InboxFilterForm(data, choices=choices)
-        context.update(_saved_views_context(request, now=now))
+        # counting every view's matches can take long: the page asks for them once loaded
+        context.update(_saved_views_context(request, with_counts=False))
     return context
 
 
@@ -123,22 +132,17 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
             )
             if current == seen.cleaned_data["fingerprint"]:
                 return HttpResponse(status=204)
-    context = _list_context(request, request.GET, partial=_is_partial(request))
+    part = _list_part(request)
+    context = _list_context(request, request.GET, part=part)
     if request.GET.get("batch", "").isalnum():
         context.update(_bulk_context(request, request.GET["batch"][:64]))
-    etag = f'"{context["page"].fingerprint}"'
-    if request.headers.get("If-None-Match") == etag:
+    fingerprint = context["page"].fingerprint  # none for more rows
+    etag = f'"{fingerprint}"'
+    if fingerprint and request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified()
-    if _is_partial(request):
-        partial = (
-            "interaction-rows"
-            if (request.htmx.target or "").startswith("interaction-list-more")
-            else "interaction-list"
-        )
-        response = render(request, f"{TEMPLATE}#{partial}", context)
-    else:
-        response = render(request, TEMPLATE, context)
-    response["ETag"] = etag
+    response = render(request, f"{TEMPLATE}#{part}" if part else TEMPLATE, context)
+    if fingerprint:
+        response["ETag"] = etag
     return response
 
 
@@ -575,19 +579,20 @@ def inbox_bulk_progress(request: WorkspaceRequest) -> HttpResponse:
 # --- saved views -------------------------------------------------------------------------------
 
 
-def _saved_views_context(request: WorkspaceRequest, *, now: Any = None) -> dict[str, Any]:
-    """The saved views with their live counts."""
+def _saved_views_context(request: WorkspaceRequest, *, with_counts: bool = True) -> dict[str, Any]:
+    """The saved views, with their live counts unless the page loads those right after."""
     views = list(selectors.visible_saved_views(request.workspace, user=request.user))
-    view_filters = {view.pk: InboxFilterForm(QueryDict(view.query)).filters() for view in views}
-    counts = selectors.saved_view_counts(
-        request.workspace, view_filters, user=request.user, now=now or timezone.now()
-    )
-    limit = selectors.SEARCH_COUNT_LIMIT
+    labels: dict[int, str] = {}
+    if with_counts:
+        view_filters = {view.pk: InboxFilterForm(QueryDict(view.query)).filters() for view in views}
+        counts = selectors.saved_view_counts(
+            request.workspace, view_filters, user=request.user, now=timezone.now()
+        )
+        limit = selectors.SEARCH_COUNT_LIMIT
+        labels = {pk: f"{limit}+" if n > limit else str(n) for pk, n in counts.items()}
     return {
-        "saved_views": [
-            (view, f"{limit}+" if counts[view.pk] > limit else str(counts[view.pk]))
-            for view in views
-        ],
+        "saved_views": [(view, labels.get(view.pk, "")) for view in views],
+        "saved_view_counts_pending": not with_counts,
         "can_share_views": request.membership.has_role(Membership.Role.ADMIN),
     }
 

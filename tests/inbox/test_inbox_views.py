@@ -72,9 +72,10 @@ def test_inbox_page_query_count_is_constant(
 
     agent_client.get(reverse("inbox:inbox"))  # the first visit stores the workspace in the session
 
-    # user, membership; accounts, products, members, rows, fingerprint, saved views, their
-    # counts; the header's memberships (the session comes from the cache and is not rewritten)
-    with django_assert_num_queries(10):
+    # user, membership; rows, fingerprint; accounts, products, members; saved views (their
+    # counts come with the next request); the header's memberships (the session comes from
+    # the cache and is not rewritten)
+    with django_assert_num_queries(9):
         response = agent_client.get(reverse("inbox:inbox"))
 
     assert len(re.findall(r'id="interaction-row-\d+"', _body(response))) == rows
@@ -100,20 +101,23 @@ def test_inbox_search_finds_russian_word_forms(agent_client, workspace):
     assert f"interaction-row-{other.pk}" not in body
 
 
-def test_inbox_load_more_returns_the_next_rows(agent_client, workspace):
+def test_inbox_load_more_returns_the_next_rows_without_counting_the_list_again(
+    agent_client, workspace, django_assert_num_queries
+):
     from inbox.selectors import INBOX_PAGE_SIZE
 
     items = [make_interaction(workspace=workspace) for _ in range(INBOX_PAGE_SIZE + 2)]
     first = _body(agent_client.get(reverse("inbox:inbox"), **HX))
     cursor = re.search(r'cursor=([^"&]+)"', first).group(1)
 
-    more = _body(
-        agent_client.get(
-            reverse("inbox:inbox") + f"?cursor={cursor}",
-            HTTP_HX_TARGET="interaction-list-more",
-            **HX,
+    with django_assert_num_queries(3):  # user, membership, the rows
+        more = _body(
+            agent_client.get(
+                reverse("inbox:inbox") + f"?cursor={cursor}",
+                HTTP_HX_TARGET="interaction-list-more",
+                **HX,
+            )
         )
-    )
 
     shown = set(map(int, re.findall(r'id="interaction-row-(\d+)"', first + more)))
     assert shown == {i.pk for i in items}
@@ -565,6 +569,21 @@ def test_saved_view_create_personal_and_list_with_count(agent_client, workspace,
     view = SavedView.objects.get()
     assert (view.owner, view.is_shared, view.query) == (agent, False, "rating=5")
     assert re.search(r"Пятёрки <span class=\"count\"[^>]*>1</span>", _body(response))
+
+
+def test_inbox_page_names_saved_views_at_once_and_asks_for_their_counts_when_loaded(
+    agent_client, workspace, agent
+):
+    make_interaction(workspace=workspace, rating=5)
+    SavedView.objects.create(workspace=workspace, owner=agent, name="Пятёрки", query="rating=5")
+
+    page = _body(agent_client.get(reverse("inbox:inbox")))
+    counts = _body(agent_client.get(reverse("inbox:saved-views"), **HX))
+
+    assert "Пятёрки</a>" in page
+    assert re.search(r'hx-get="[^"]*/inbox/views/"[^>]*hx-trigger="load, ', page)
+    assert re.search(r"Пятёрки <span class=\"count\"[^>]*>1</span>", counts)
+    assert 'hx-trigger="load, ' not in counts
 
 
 def test_saved_view_agent_cannot_share(agent_client):
