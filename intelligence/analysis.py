@@ -173,6 +173,7 @@ _NOT_FUNCTIONS: frozenset[str] = frozenset(
     }
 )
 _FAILED_QD_WEIGHT = 1.0
+_FAILED_NEG_WEIGHT = 0.8
 _EXPECTING: frozenset[str] = frozenset({"ожидать", "думать", "рассчитывать", "надеяться"})
 _EXPECTED_MORE_SPAN = 5
 _EXPECTED_MORE_NEG = 2.0
@@ -187,14 +188,14 @@ _FAILED_QD_MAX = 2.0
 _RETURN_MIN = 3.0
 _VAGUE_DAMP = 0.3
 # Star rating as a prior; the text can override it.
-_RATING_PRIOR: Mapping[int, float] = MappingProxyType({1: -0.5, 2: -0.4, 3: -0.2, 4: 0.2, 5: 0.3})
+_RATING_PRIOR: Mapping[int, float] = MappingProxyType({1: -0.5, 2: -0.4, 3: -0.2, 4: 0.1, 5: 0.3})
 
 # Share of the strongest complaint score that counts as negative evidence.
 _COMPLAINT_AS_NEG = 0.35
 # Both praise and complaint of at least this weight make a text mixed; its balance shrinks.
-_MIXED_MIN = 1.5
+_MIXED_MIN = 1.0
 _MIXED_SCALE = 0.7
-_MIXED_SCALE_CONTRAST = 0.5
+_MIXED_SCALE_CONTRAST = 0.3
 # Half-width of the neutral band of the balance, for three stars and otherwise.
 _BAND_3 = 0.35
 _BAND = 0.25
@@ -369,6 +370,7 @@ def _signals(inp: AnalysisInput) -> _Signals:
         # "Не подтягивает, не разглаживает": a negated action verb says the item
         # does not do what it is for.
         totals[Intent.QUALITY_DEFECT.value] += min(failed, 2) * _FAILED_QD_WEIGHT
+        totals["neg"] += min(failed, 2) * _FAILED_NEG_WEIGHT
         if totals.get(TAIL + "negation", 0.0) > 0.0:
             # "Пахнет приятно, но не промывает": the failing verb follows the contrast.
             totals[TAIL + Intent.QUALITY_DEFECT.value] += _FAILED_QD_WEIGHT

@@ -151,6 +151,10 @@ NEGATED_BY_TRAILING_VERB: frozenset[str] = frozenset(
         "оказаться",
         "увидеть",
         "видеть",
+        "вызвать",
+        "вызывать",
+        "появиться",
+        "появляться",
     }
 )
 # pymorphy3 guesses that some chat words are abbreviations of other words.
@@ -191,6 +195,8 @@ LEMMA_OVERRIDES: dict[str, str] = {
     "мал": "мал",
     "мала": "мал",
     "малы": "мал",
+    # "В другом цвете": the adjective, far likelier in a review than "с другом".
+    "другом": "другой",
     # pymorphy3 does not know the nail-polish verb "полосить".
     "полосит": "полосить",
     "полосят": "полосить",
@@ -305,7 +311,7 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("сожаление", "contrast:0.5 shift:1"),
     # --- general negative -------------------------------------------------------------
     ("плохой", "neg:2"),
-    ("плохо", "neg:1.8"),
+    ("плохо", "neg:1.8 quality_defect:0.8"),
     ("ужасн*", "neg:2.5"),
     ("ужас", "neg:2.5"),
     ("отвратительн*", "neg:2.5"),
@@ -1390,6 +1396,13 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("!правильный", "quality_defect:1.5 neg:1"),
     ("!правильно", "quality_defect:1 neg:1"),
     ("неправильн*", "quality_defect:1.5 neg:1"),
+    ("неверно", "quality_defect:1.5 neg:1"),
+    ("!верно", "quality_defect:1.5 neg:1"),
+    ("неверный", "quality_defect:1 neg:1"),
+    ("!верный", "quality_defect:1 neg:1"),
+    ("есть !стать", "other:2.5 neg:1.5"),
+    ("кушать !стать", "other:2.5 neg:1.5"),
+    ("твердый", "material_smell:1.5 neg:0.5"),
     ("подтечь", "delivery_packaging:2 neg:1.5"),
     ("протечь", "delivery_packaging:2 neg:1.5"),
     ("залапать", "quality_defect:1.5 neg:1"),

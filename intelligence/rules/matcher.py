@@ -108,14 +108,18 @@ def keys_of(text: str) -> list[str]:
     return keys
 
 
-# Adverbs that may stand between an issue noun and its negation: "запаха совсем нет".
-_ISSUE_ADVERBS = frozenset({"совсем", "вообще", "практически", "почти", "особо", "абсолютно"})
+# Words that may stand between an issue noun and its negation: "запаха совсем нет",
+# "аллергии у меня не вызвал".
+_ISSUE_GAP = frozenset(
+    {"совсем", "вообще", "практически", "почти", "особо", "абсолютно", "у", "я", "мы", "пока"}
+)
+_ISSUE_GAP_MAX = 2
 
 
 def _trailing_issue(keys: list[str]) -> int:
     """Index of an issue noun that a negator coming next would deny, else -1."""
     at = len(keys) - 1
-    if at >= 0 and keys[at] in _ISSUE_ADVERBS:
+    while at >= 0 and len(keys) - 1 - at < _ISSUE_GAP_MAX and keys[at] in _ISSUE_GAP:
         at -= 1
     return at if at >= 0 and keys[at] in NEGATED_BY_TRAILING_NET else -1
 

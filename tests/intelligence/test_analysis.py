@@ -376,3 +376,10 @@ def test_analyze_text_long_disappointed_review_with_an_unnamed_reason_is_a_defec
     )
 
     assert result.intent == "quality_defect"
+
+
+def test_analyze_text_mild_praise_then_a_fault_after_but_is_neutral():
+    result = analyze_text(_review("Термос неплохой, но крышка не закручивается.", 4))
+
+    assert result.sentiment == "neutral"
+    assert result.intent == "quality_defect"

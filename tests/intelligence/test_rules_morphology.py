@@ -118,3 +118,13 @@ def test_overall_verdict_after_a_small_caveat_keeps_the_review_positive():
 def test_issue_noun_denied_across_an_adverb():
     assert keys_of("запаха совсем нет")[0] == "!запах"
     assert keys_of("эффекта практически не было")[0] == "!эффект"
+
+
+def test_issue_noun_denied_across_a_pronoun():
+    assert keys_of("аллергии у меня не вызвал")[0] == "!аллергия"
+
+
+def test_other_in_prepositional_case_is_not_a_friend():
+    result = analyze_text(_review("Пришёл в другом цвете.", 2))
+
+    assert result.intent == "wrong_item"
