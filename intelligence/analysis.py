@@ -180,6 +180,8 @@ _EXPECTED_MORE_NEG = 2.0
 _MEH_OTHER_PRAISE = 0.5
 _ITEM_PRAISE_MIN = 1.0
 _STATED_REASON_WORDS = 6
+# Below this, `other` comes from topic words ("кожа", "ребёнок"), not from a named reason.
+_NAMED_OTHER_MIN = 1.5
 # A vague verdict ("не понравилось") needs a longer text before it counts as a reason.
 _STATED_REASON_WORDS_VAGUE = 10
 _QUESTION_WORDS_MIN = 2.0
@@ -518,7 +520,7 @@ def _states_a_reason(signals: _Signals) -> bool:
     """Beyond a bare verdict, the text says something the lexicon cannot place."""
     scores = signals.scores
     vague = scores.get("vague_other", 0.0)
-    if scores.get(Intent.OTHER.value, 0.0) > vague:
+    if scores.get(Intent.OTHER.value, 0.0) - vague >= _NAMED_OTHER_MIN:
         # Allergy, expiry, a pet that won't eat: a named `other` reason.
         return False
     needed = _STATED_REASON_WORDS_VAGUE if vague else _STATED_REASON_WORDS

@@ -993,6 +993,13 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("резкий запах", "material_smell:2 neg:1"),
     ("запах резкий", "material_smell:2 neg:1"),
     ("!чувствоваться", "material_smell:1.5 neg:1"),
+    # "Запаха клубники не чувствую": the promised taste or smell is missing.
+    ("вкус !чувствовать", "material_smell:2 neg:1.5"),
+    ("запах !чувствовать", "material_smell:2 neg:1.5"),
+    ("аромат !чувствовать", "material_smell:2 neg:1.5"),
+    ("!чувствовать вкус", "material_smell:2 neg:1.5"),
+    ("!чувствовать запах", "material_smell:2 neg:1.5"),
+    ("!чувствовать аромат", "material_smell:2 neg:1.5"),
     ("отдушка", "material_smell:1.5"),
     ("помол", "material_smell:1"),
     ("сухой", "material_smell:0.7"),

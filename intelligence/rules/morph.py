@@ -31,31 +31,30 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=200_000)
-def lemma(word: str) -> str:
-    """Normal form of a folded word; digits and Latin words are kept as they are.
+def _analysis(word: str) -> tuple[str, bool, bool]:
+    """(lemma, is comparative, is full adjective or participle) from one dictionary parse.
 
-    A comparative ("лучше", "хуже", "дороже") stays as it is: "могло быть и лучше" is a
-    complaint, so it must not count as the praise word "хороший".
+    A comparative ("лучше", "хуже", "дороже") keeps its own form as its lemma: "могло быть
+    и лучше" is a complaint, so it must not count as the praise word "хороший".
     """
     if not word or not ("а" <= word[0] <= "я"):
-        return word
+        return word, False, False
     parse = morph().parse(word)[0]
     if "COMP" in parse.tag:
-        return word
-    return fold(parse.normal_form)
+        return word, True, False
+    return fold(parse.normal_form), False, parse.tag.POS in ("ADJF", "PRTF")
 
 
-@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """Normal form of a folded word; digits and Latin words are kept as they are."""
+    return _analysis(word)[0]
+
+
 def is_comparative(word: str) -> bool:
     """Whether a folded word is a comparative ("вкуснее", "лучше", "дороже")."""
-    if not word or not ("а" <= word[0] <= "я"):
-        return False
-    return "COMP" in morph().parse(word)[0].tag
+    return _analysis(word)[1]
 
 
-@lru_cache(maxsize=200_000)
 def is_adjective(word: str) -> bool:
     """Whether a folded word is most likely a full adjective or participle ("посторонних")."""
-    if not word or not ("а" <= word[0] <= "я"):
-        return False
-    return morph().parse(word)[0].tag.POS in ("ADJF", "PRTF")
+    return _analysis(word)[2]

@@ -383,3 +383,10 @@ def test_analyze_text_mild_praise_then_a_fault_after_but_is_neutral():
 
     assert result.sentiment == "neutral"
     assert result.intent == "quality_defect"
+
+
+def test_analyze_text_missing_taste_is_a_material_complaint():
+    result = analyze_text(_review("Вкус не чувствуется, запах не чувствую.", 3))
+
+    assert result.intent == "material_smell"
+    assert result.sentiment == "negative"
