@@ -174,6 +174,7 @@ _NOT_FUNCTIONS: frozenset[str] = frozenset(
 )
 _FAILED_QD_WEIGHT = 1.0
 _FAILED_NEG_WEIGHT = 0.8
+_TAIL_BONUS = 0.3
 _EXPECTING: frozenset[str] = frozenset({"ожидать", "думать", "рассчитывать", "надеяться"})
 _EXPECTED_MORE_SPAN = 5
 _EXPECTED_MORE_NEG = 2.0
@@ -469,7 +470,7 @@ def _best(scores: Mapping[str, float], candidates: tuple[Intent, ...]) -> tuple[
 def _intent(signals: _Signals, sentiment: Sentiment, channel: str) -> tuple[Intent, float]:
     """The primary intent and the strength of the complaint behind it."""
     scores = signals.scores
-    complaint, strength = _best(scores, _COMPLAINTS)
+    complaint, strength = _best(_with_tail_bonus(scores), _COMPLAINTS)
     asking = scores.get("q", 0.0) + min(signals.questions, 2) * 1.5
     if (
         scores.get(Intent.RETURN_REFUND.value, 0.0) >= _RETURN_MIN
@@ -529,6 +530,18 @@ def _states_a_reason(signals: _Signals) -> bool:
 
 def _content_words(keys: tuple[str, ...]) -> int:
     return len(keys) - keys.count(BOUNDARY)
+
+
+def _with_tail_bonus(scores: Mapping[str, float]) -> Mapping[str, float]:
+    """A complaint stated after "но" is most often the reason a star was taken off."""
+    if not scores.get("shift"):
+        return scores
+    boosted = dict(scores)
+    for intent in _COMPLAINTS:
+        boosted[intent.value] = boosted.get(intent.value, 0.0) + _TAIL_BONUS * scores.get(
+            TAIL + intent.value, 0.0
+        )
+    return boosted
 
 
 def _tail(scores: Mapping[str, float]) -> dict[str, float]:
