@@ -51,7 +51,8 @@ TARGETS_MS = {
     "conversation": 50,
     "conversation_full_page": 50,
 }
-DEEP_PAGES = 50
+# The deep page starts this many rows into the list (whatever the page size).
+DEEP_ROWS = 2500
 
 # --- Russian texts from a small vocabulary ------------------------------------------------------
 
@@ -655,8 +656,8 @@ def main() -> None:
             connection.close()
             _prepare_database(db_url, rebuild=True)
     generated_now = stored is None
+    call_command("migrate", verbosity=0)  # a kept dataset is brought to the current schema too
     if generated_now:
-        call_command("migrate", verbosity=0)
         _log(f"generating {args.workspaces} x {args.interactions_per_workspace} interactions")
         dataset = _generate(args, db_url)
     else:
@@ -680,7 +681,7 @@ def main() -> None:
     first = selectors.inbox_page(workspace, list_filters, user=user, now=now)
     cursor = ""
     pages_followed = 0
-    for _page in range(DEEP_PAGES):
+    for _page in range(-(-DEEP_ROWS // selectors.INBOX_PAGE_SIZE)):
         page = selectors.inbox_page(workspace, list_filters, user=user, now=now, cursor=cursor)
         cursor = page.next_cursor
         pages_followed += 1
@@ -711,7 +712,7 @@ def main() -> None:
     scenarios: dict[str, list[tuple[str, dict[str, str]]]] = {
         # full page load of /inbox/ (what a bookmark or F5 costs)
         "inbox_first_page": [(inbox_url, {})],
-        # "Show more" ~50 pages deep: the htmx request the keyset link makes
+        # "Show more" about DEEP_ROWS rows deep: the htmx request the keyset link makes
         "inbox_deep_page": [
             (
                 inbox_url + "?" + urlencode({"cursor": cursor}),
@@ -765,6 +766,7 @@ def main() -> None:
             "default_list_matching": first.total,
             "deep_page_cursor": cursor,
             "deep_pages_followed": pages_followed if cursor else 0,
+            "page_size": selectors.INBOX_PAGE_SIZE,
             "search_matching": search_page.total,
             "search_query": search_query,
             "conversations_sampled": len(sample_ids),

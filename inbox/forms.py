@@ -380,22 +380,57 @@ class AssigneeFilterField(forms.ChoiceField):
 
 class InboxFilterForm(forms.Form):
     """The inbox filters, read from the query string. Parsing needs no queries (ids are checked
-    for shape only); the choices are passed in when the form is rendered. Invalid values are
-    ignored (a stale bookmark still opens)."""
+    for shape only); the choices of accounts, products and members are passed in when the form
+    is rendered. Invalid values are ignored (a stale bookmark still opens)."""
 
     q = forms.CharField(label=_("Search"), max_length=200, required=False)
-    marketplace = forms.ChoiceField(label=_("Marketplace"), required=False, widget=FlatSelect)
+    marketplace = forms.ChoiceField(
+        label=_("Marketplace"),
+        required=False,
+        widget=FlatSelect,
+        choices=_with_any(_("All marketplaces"), Marketplace.choices),
+    )
     account = IdFilterField(
         label=_("Account"), coerce=int, required=False, empty_value=None, widget=FlatSelect
     )
-    channel = forms.ChoiceField(label=_("Channel"), required=False, widget=FlatSelect)
-    status = forms.ChoiceField(label=_("Status"), required=False, widget=FlatSelect)
-    priority = forms.ChoiceField(label=_("Priority"), required=False, widget=FlatSelect)
-    rating = forms.TypedChoiceField(
-        label=_("Rating"), coerce=int, required=False, empty_value=None, widget=FlatSelect
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        required=False,
+        widget=FlatSelect,
+        choices=_with_any(_("All channels"), Channel.choices),
     )
-    sentiment = forms.ChoiceField(label=_("Sentiment"), required=False, widget=FlatSelect)
-    intent = forms.ChoiceField(label=_("Topic"), required=False, widget=FlatSelect)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        widget=FlatSelect,
+        choices=[("", _("Not closed")), ("all", _("Any status")), *Interaction.Status.choices],
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        required=False,
+        widget=FlatSelect,
+        choices=_with_any(_("Any priority"), Priority.choices),
+    )
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=FlatSelect,
+        choices=_with_any(_("Any rating"), [(n, "★" * n) for n in range(5, 0, -1)]),
+    )
+    sentiment = forms.ChoiceField(
+        label=_("Sentiment"),
+        required=False,
+        widget=FlatSelect,
+        choices=_with_any(_("Any sentiment"), Sentiment.choices),
+    )
+    intent = forms.ChoiceField(
+        label=_("Topic"),
+        required=False,
+        widget=FlatSelect,
+        choices=_with_any(_("Any topic"), Intent.choices),
+    )
     product = IdFilterField(
         label=_("Product"), coerce=int, required=False, empty_value=None, widget=FlatSelect
     )
@@ -426,29 +461,15 @@ class InboxFilterForm(forms.Form):
     def __init__(self, data: Any = None, *, choices: Any = None) -> None:
         """`choices`: an `inbox.selectors.InboxChoices`, when the form is to be rendered."""
         super().__init__(data)
-        fields = self.fields
-        fields["marketplace"].choices = _with_any(_("All marketplaces"), Marketplace.choices)  # type: ignore[attr-defined]
-        fields["channel"].choices = _with_any(_("All channels"), Channel.choices)  # type: ignore[attr-defined]
-        fields["status"].choices = [  # type: ignore[attr-defined]
-            ("", _("Not closed")),
-            ("all", _("Any status")),
-            *Interaction.Status.choices,
-        ]
-        fields["priority"].choices = _with_any(_("Any priority"), Priority.choices)  # type: ignore[attr-defined]
-        fields["rating"].choices = _with_any(  # type: ignore[attr-defined]
-            _("Any rating"), [(n, "★" * n) for n in range(5, 0, -1)]
-        )
-        fields["sentiment"].choices = _with_any(_("Any sentiment"), Sentiment.choices)  # type: ignore[attr-defined]
-        fields["intent"].choices = _with_any(_("Any topic"), Intent.choices)  # type: ignore[attr-defined]
         accounts = [(a.pk, a.name) for a in choices.accounts] if choices else []
-        fields["account"].choices = _with_any(_("All accounts"), accounts)  # type: ignore[attr-defined]
-        fields["product"].choices = _with_any(  # type: ignore[attr-defined]
-            _("All products"), choices.products if choices else []
-        )
         members = (
             [(str(m.user_id), m.user.get_full_name()) for m in choices.members] if choices else []
         )
-        fields["assignee"].choices = [  # type: ignore[attr-defined]
+        self.fields["account"].choices = _with_any(_("All accounts"), accounts)  # type: ignore[attr-defined]
+        self.fields["product"].choices = _with_any(  # type: ignore[attr-defined]
+            _("All products"), choices.products if choices else []
+        )
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
             ("", _("Anyone")),
             ("me", _("Me")),
             ("none", _("Unassigned")),

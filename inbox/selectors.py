@@ -2,15 +2,17 @@
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 
@@ -65,7 +67,8 @@ def workspace_summary(workspace: Workspace, *, now: datetime) -> WorkspaceSummar
 # selectors below turn them into one `Q`, so a list, its fingerprint, saved-view counts and a
 # bulk action over "everything matching" can never disagree.
 
-INBOX_PAGE_SIZE = 50
+# About two screens of rows; the next ones load as the list scrolls (keyset, no OFFSET).
+INBOX_PAGE_SIZE = 30
 # An open item needing an answer is "at risk" when its deadline is this close.
 SLA_AT_RISK = timedelta(hours=1)
 # The stored Russian search document of migration 0005 (PostgreSQL only, GIN-indexed).
@@ -191,7 +194,8 @@ class InboxRow:
     status_label: str
     urgent_label: str
     assignee_name: str
-    last_message_at: datetime | None
+    last_message_iso: str
+    last_message_label: str  # "dd.mm HH:MM" in the workspace's time zone
 
 
 def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
@@ -225,6 +229,7 @@ def inbox_rows(
                 sla_text = _("%(left)s left") % {"left": timeuntil(deadline, now)}
             else:
                 sla_badge, sla_text = "sla", timeuntil(deadline, now)
+        last = timezone.localtime(row.last_message_at) if row.last_message_at else None
         rows.append(
             InboxRow(
                 pk=row.pk,
@@ -245,7 +250,8 @@ def inbox_rows(
                 status_label=statuses.get(row.status, row.status),
                 urgent_label=urgent.get(row.priority, ""),
                 assignee_name=row.assignee.get_full_name() if row.assignee else "",
-                last_message_at=row.last_message_at,
+                last_message_iso=last.isoformat() if last else "",
+                last_message_label=last.strftime("%d.%m %H:%M") if last else "",
             )
         )
     return rows
@@ -410,6 +416,8 @@ class InboxChoices:
 
 # The product filter lists at most this many products (most recently updated first).
 PRODUCT_CHOICES_LIMIT = 300
+# New accounts, products and members appear in the filter controls within this time.
+CHOICES_CACHE_SECONDS = 30
 
 
 def workspace_members(workspace: Workspace) -> list[Membership]:
@@ -421,25 +429,37 @@ def workspace_members(workspace: Workspace) -> list[Membership]:
 
 
 def inbox_choices(workspace: Workspace, *, product_id: int | None = None) -> InboxChoices:
-    """What the filter controls offer (three queries; a chosen product that is not among the
-    most recently updated ones is added with a fourth)."""
-    products = (
-        Product.objects.for_workspace(workspace)
-        .order_by("-updated_at", "id")
-        .values_list("id", "name", "external_id")
-    )
-    offered = list(products[:PRODUCT_CHOICES_LIMIT])
-    if product_id is not None and all(row[0] != product_id for row in offered):
-        offered += list(products.filter(pk=product_id))
-    return InboxChoices(
-        accounts=list(
-            MarketplaceAccount.objects.for_workspace(workspace)
-            .only("id", "name", "marketplace")  # not the credentials
-            .order_by("name", "id")
-        ),
-        products=[(pk, (name or external_id)[:80]) for pk, name, external_id in offered],
-        members=workspace_members(workspace),
-    )
+    """What the filter controls offer: accounts, the most recently updated products and the
+    members, cached for `CHOICES_CACHE_SECONDS` (three queries on a miss); a chosen product
+    that is not among those offered is added."""
+    key = f"inbox-choices:{workspace.pk}"
+    choices: InboxChoices | None = cache.get(key)
+    if choices is None:
+        choices = InboxChoices(
+            accounts=list(
+                MarketplaceAccount.objects.for_workspace(workspace)
+                .only("id", "name", "marketplace")  # not the credentials
+                .order_by("name", "id")
+            ),
+            products=_product_choices(
+                Product.objects.for_workspace(workspace).order_by("-updated_at", "id")[
+                    :PRODUCT_CHOICES_LIMIT
+                ]
+            ),
+            members=workspace_members(workspace),
+        )
+        cache.set(key, choices, CHOICES_CACHE_SECONDS)
+    if product_id is not None and all(pk != product_id for pk, _label in choices.products):
+        chosen = _product_choices(Product.objects.for_workspace(workspace).filter(pk=product_id))
+        return replace(choices, products=choices.products + chosen)
+    return choices
+
+
+def _product_choices(products: QuerySet[Product]) -> list[tuple[int, str]]:
+    return [
+        (pk, (name or external_id)[:80])
+        for pk, name, external_id in products.values_list("id", "name", "external_id")
+    ]
 
 
 @dataclass(frozen=True, slots=True)
