@@ -135,8 +135,13 @@ def score(keys: list[str]) -> dict[str, float]:
     for i, atoms in enumerate(atom_rows):
         check = scale is _SHIFTED and keys[i][0] == NEGATED
         before = totals.get("pos", 0.0) if check else 0.0
+        boost = INTENSITY if i and keys[i - 1].removeprefix(NEGATED) in INTENSIFIERS else 1.0
         for atom in atoms:
             for weights in _UNIGRAMS.get(atom, ()):
+                if boost != 1.0:
+                    weights = tuple(
+                        (label, w * boost if label in ("pos", "neg") else w) for label, w in weights
+                    )
                 scale = _add(totals, weights, scale)
             for rest, weights in _NGRAMS.get(atom, ()):
                 if _follows(atom_rows, size, i, rest):
@@ -151,6 +156,23 @@ def score(keys: list[str]) -> dict[str, float]:
 
 
 DENIED_COMPLAINT_POS = 0.5
+# "Очень вкусно", "совсем не работает": an intensifier strengthens the verdict after it.
+INTENSIFIERS = frozenset(
+    {
+        "очень",
+        "сильно",
+        "совсем",
+        "абсолютно",
+        "совершенно",
+        "ужасно",
+        "безумно",
+        "крайне",
+        "вообще",
+        "просто",
+        "супер",
+    }
+)
+INTENSITY = 1.6
 
 
 @lru_cache(maxsize=100_000)

@@ -128,3 +128,12 @@ def test_other_in_prepositional_case_is_not_a_friend():
     result = analyze_text(_review("Пришёл в другом цвете.", 2))
 
     assert result.intent == "wrong_item"
+
+
+def test_intensifier_strengthens_the_verdict_after_it():
+    from intelligence.rules.matcher import score
+
+    plain = score(keys_of("вкусно"))["pos"]
+    strong = score(keys_of("очень вкусно"))["pos"]
+
+    assert strong > plain
