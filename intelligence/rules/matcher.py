@@ -172,7 +172,7 @@ INTENSIFIERS = frozenset(
         "супер",
     }
 )
-INTENSITY = 1.6
+INTENSITY = 1.3
 
 
 @lru_cache(maxsize=100_000)
