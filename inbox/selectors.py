@@ -470,12 +470,22 @@ class JourneyStep:
     reason: str
 
 
+JOURNEY_FIELDS = ("id", "workspace_id", "channel", "occurred_at", "text")
+
+
 def customer_journey(interaction: Interaction) -> list[JourneyStep]:
     """Interactions linked to this one (both directions), strongest and newest first."""
     links = (
         InteractionLink.objects.for_workspace(interaction.workspace_id)
         .filter(Q(source=interaction) | Q(target=interaction))
         .select_related("source", "target")
+        .only(  # what a journey step shows, not the analysis and drafts of both ends
+            "strength",
+            "reason",
+            "source_id",
+            "target_id",
+            *(f"{end}__{field}" for end in ("source", "target") for field in JOURNEY_FIELDS),
+        )
     )
     rank = {s: i for i, s in enumerate(InteractionLink.Strength.values)}
     steps = [

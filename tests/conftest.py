@@ -4,6 +4,8 @@ import django_rq
 import pytest
 from django.test import Client
 
+from connectors.simulator.client import SimulatorClient
+from connectors.simulator.server import RunningSimulator, start_in_thread
 from inbox.models import Membership, User, Workspace
 from tests.factories import make_member, make_user, make_workspace
 
@@ -61,3 +63,30 @@ def agent_client(agent: User) -> Client:
 @pytest.fixture
 def admin_client_member(admin_member: User) -> Client:
     return _client_for(admin_member)
+
+
+# --- the marketplace simulator on a free local port (connector and browser tests) -------------
+class SimulatorFixture(SimulatorClient):
+    """A running simulator: ``.url`` is its base URL, the methods drive its control API."""
+
+    def __init__(self, running: RunningSimulator) -> None:
+        super().__init__(running.url)
+        self.running = running
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[SimulatorFixture]:
+    running = start_in_thread(host="127.0.0.1", port=0, seed=1)
+    fixture = SimulatorFixture(running)
+    try:
+        yield fixture
+    finally:
+        fixture.close()
+        running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_simulator_between_tests(request: pytest.FixtureRequest) -> None:
+    """Every test that uses ``simulator`` starts from an empty simulator (no accounts, zero stats)."""
+    if "simulator" in request.fixturenames:
+        request.getfixturevalue("simulator").reset()
