@@ -175,6 +175,7 @@ _NOT_FUNCTIONS: frozenset[str] = frozenset(
 _FAILED_QD_WEIGHT = 1.0
 _FAILED_NEG_WEIGHT = 0.8
 _TAIL_BONUS = 0.3
+_NEUTRAL_NEG_REPLY = 1.0
 _EXPECTING: frozenset[str] = frozenset({"ожидать", "думать", "рассчитывать", "надеяться"})
 _EXPECTED_MORE_SPAN = 5
 _EXPECTED_MORE_NEG = 2.0
@@ -584,7 +585,10 @@ def _needs_response(
     if signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores):
         return True
     if intent in (Intent.PRAISE, Intent.OTHER):
-        return signals.scores.get("neg", 0.0) >= 2.0 and sentiment != Sentiment.POSITIVE
+        # A neutral text that names any shortcoming ("так себе", "но звук не очень") is
+        # worth an answer; "bought as a gift" is not.
+        threshold = _NEUTRAL_NEG_REPLY if sentiment == Sentiment.NEUTRAL else 2.0
+        return signals.scores.get("neg", 0.0) >= threshold and sentiment != Sentiment.POSITIVE
     return not (sentiment == Sentiment.POSITIVE and issue == 0.0)
 
 

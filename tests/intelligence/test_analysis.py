@@ -390,3 +390,11 @@ def test_analyze_text_missing_taste_is_a_material_complaint():
 
     assert result.intent == "material_smell"
     assert result.sentiment == "negative"
+
+
+def test_analyze_text_neutral_text_naming_a_shortcoming_needs_a_reply():
+    result = analyze_text(_review("Чехол так себе, обычный.", 4))
+    assert result.needs_response
+
+    result = analyze_text(_review("Купила в подарок, ещё не пробовала.", 5))
+    assert not result.needs_response
