@@ -15,7 +15,7 @@ from connectors.sync import sync_account
 from connectors.types import Page
 from inbox.models import Interaction, MarketplaceAccount, Message, Workspace
 from inbox.services.replies import queue_reply, recover_stuck_messages
-from tests.connectors.conftest import SimulatorFixture
+from tests.conftest import SimulatorFixture
 from tests.factories import make_account
 
 REPLY = "Спасибо за отзыв! Рады, что покупка понравилась."

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from connectors.simulator.tokens import decode_wb_token, make_wb_token
-from tests.connectors.conftest import SimulatorFixture
+from tests.conftest import SimulatorFixture
 
 FEEDBACKS = "feedbacks-api.wildberries.ru"
 CHAT = "buyer-chat-api.wildberries.ru"

@@ -19,7 +19,7 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from connectors.simulator.data import basket_host, card_base_path
 from connectors.simulator.tokens import make_wb_token
-from tests.connectors.conftest import SimulatorFixture
+from tests.conftest import SimulatorFixture
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM_CANDIDATES = (

@@ -29,7 +29,7 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
 from connectors.simulator.client import SimOzonAccountHandle
-from tests.connectors.conftest import SimulatorFixture
+from tests.conftest import SimulatorFixture
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM_CANDIDATES = (

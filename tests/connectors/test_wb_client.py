@@ -24,7 +24,7 @@ from connectors.simulator.tokens import make_wb_token
 from connectors.types import ItemData, MalformedItem, Page
 from connectors.wb.client import WBClient, basket_number
 from inbox.models import MarketplaceAccount, Workspace
-from tests.connectors.conftest import SimulatorFixture
+from tests.conftest import SimulatorFixture
 from tests.factories import make_account
 
 FEEDBACKS = "feedbacks-api.wildberries.ru"
