@@ -18,7 +18,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from intelligence.rules import replies
-from intelligence.rules.matcher import BOUNDARY, TAIL, is_complaint, keys_of, score
+from intelligence.rules.lexicon import NEGATED_BY_TRAILING_NET
+from intelligence.rules.matcher import BOUNDARY, NEGATED, TAIL, is_complaint, keys_of, score
 from intelligence.rules.morph import fold, is_comparative, lemma, words
 
 ENGINE = "rules"
@@ -170,9 +171,68 @@ _NOT_FUNCTIONS: frozenset[str] = frozenset(
         "обнаружить",
         "соответствовать",
         "совпадать",
+        # thinking, telling and handling verbs: "не жалуется", "не успела распаковать"
+        "уметь",
+        "иметь",
+        "жаловаться",
+        "обратить",
+        "обращать",
+        "сравнить",
+        "сравнивать",
+        "любить",
+        "рискнуть",
+        "прогадать",
+        "пожелать",
+        "забывать",
+        "забыть",
+        "слушать",
+        "послушать",
+        "попользоваться",
+        "распаковать",
+        "распаковывать",
+        "доставать",
+        "достать",
+        "проверять",
+        "проверить",
+        "настраивать",
+        "подключать",
+        "оставлять",
+        "выкладывать",
+        "спорить",
+        "требоваться",
+        "нуждаться",
     }
 )
+# "Пока не настраивал", "ещё не проверяли": not yet tried, not failed.
+_NOT_YET: frozenset[str] = frozenset({"пока", "еще", "ещё"})
 _FAILED_QD_WEIGHT = 1.0
+_MISSING_PART_WEIGHT = 2.5
+_ARRIVAL_VERBS: frozenset[str] = frozenset(
+    {"прийти", "приехать", "доставить", "привезти", "прислать", "отправить", "получить"}
+)
+_COUNT_WORDS: frozenset[str] = frozenset({"один", "два", "одна", "весь", "какой-либо"})
+# What a parcel may come without and still be complete: it is damage or packaging news.
+_NOT_PARTS: frozenset[str] = frozenset(
+    {
+        "упаковка",
+        "коробка",
+        "пакет",
+        "пленка",
+        "пупырка",
+        "задержка",
+        "опоздание",
+        "проблема",
+        "происшествие",
+        "вмятина",
+        "скол",
+        "царапина",
+        "дефект",
+        "брак",
+        "повреждение",
+        "единый",
+        "помятость",
+    }
+)
 _FAILED_NEG_WEIGHT = 0.8
 _TAIL_BONUS = 0.3
 _NEUTRAL_NEG_REPLY = 1.0
@@ -367,8 +427,15 @@ def _signals(inp: AnalysisInput) -> _Signals:
         frowns = 1
     totals["pos"] += min(smiles, 3) * 0.6
     totals["neg"] += min(frowns, 3) * 0.7
+    if _arrived_without_a_part(keys):
+        # "Пришёл без провода": part of the order is missing.
+        totals[Intent.WRONG_ITEM.value] += _MISSING_PART_WEIGHT
+        totals["neg"] += 1.0
     if _expected_more(keys):
         totals["neg"] += _EXPECTED_MORE_NEG
+    if _not_yet_done(keys):
+        # "Пока не подключали", "ещё не пробовала": nothing evaluated so far.
+        totals["fact"] += 1.0
     failed = _failed_functions(keys)
     if failed and totals.get(Intent.QUALITY_DEFECT.value, 0.0) < _FAILED_QD_MAX:
         # "Не подтягивает, не разглаживает": a negated action verb says the item
@@ -390,6 +457,22 @@ def _signals(inp: AnalysisInput) -> _Signals:
     return _Signals(scores=totals, keys=tuple(keys), questions=len(_QUESTION_RE.findall(text)))
 
 
+def _arrived_without_a_part(keys: list[str]) -> bool:
+    for i, key in enumerate(keys[:-2]):
+        if key not in _ARRIVAL_VERBS or keys[i + 1] != "без":
+            continue
+        for later in keys[i + 2 : i + 4]:
+            if later == BOUNDARY:
+                break
+            noun = later.removeprefix(NEGATED)
+            if noun in _NOT_PARTS or noun in NEGATED_BY_TRAILING_NET:
+                break
+            if noun in _COUNT_WORDS:
+                continue
+            return True
+    return False
+
+
 def _expected_more(keys: list[str]) -> bool:
     """ "Ожидала вкуснее", "думал, будет прочнее": an expectation the item fell short of."""
     for i, key in enumerate(keys):
@@ -403,11 +486,21 @@ def _expected_more(keys: list[str]) -> bool:
     return False
 
 
+def _not_yet_done(keys: list[str]) -> bool:
+    return any(
+        key.startswith(NEGATED)
+        and key.endswith(_VERB_ENDINGS)
+        and _NOT_YET.intersection(keys[max(0, i - 2) : i])
+        for i, key in enumerate(keys)
+    )
+
+
 def _failed_functions(keys: list[str]) -> int:
     count = 0
-    for key in keys:
+    for i, key in enumerate(keys):
         if (
             key.startswith("!")
+            and not _NOT_YET.intersection(keys[max(0, i - 2) : i])
             and key.endswith(_VERB_ENDINGS)
             and key[1:] not in _NOT_FUNCTIONS
             and not is_complaint(key[1:])

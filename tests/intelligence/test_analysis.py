@@ -398,3 +398,18 @@ def test_analyze_text_neutral_text_naming_a_shortcoming_needs_a_reply():
 
     result = analyze_text(_review("Купила в подарок, ещё не пробовала.", 5))
     assert not result.needs_response
+
+
+def test_analyze_text_arrived_without_a_part_is_a_wrong_item():
+    result = analyze_text(_review("Миксер пришёл без венчика.", 2))
+    assert result.intent == "wrong_item"
+
+    result = analyze_text(_review("Пришло без повреждений, всё отлично.", 5))
+    assert result.intent != "wrong_item"
+
+
+def test_analyze_text_not_yet_tried_verb_is_no_failure():
+    result = analyze_text(_review("Пока не подключали, коробка целая.", 5))
+
+    assert result.intent != "quality_defect"
+    assert result.sentiment != "negative"
