@@ -252,7 +252,7 @@ _FAILED_QD_MAX = 2.0
 _RETURN_MIN = 3.0
 _VAGUE_DAMP = 0.3
 # Star rating as a prior; the text can override it.
-_RATING_PRIOR: Mapping[int, float] = MappingProxyType({1: -0.5, 2: -0.4, 3: -0.2, 4: 0.1, 5: 0.3})
+_RATING_PRIOR: Mapping[int, float] = MappingProxyType({1: -0.5, 2: -0.4, 3: -0.2, 4: 0.2, 5: 0.3})
 
 # Share of the strongest complaint score that counts as negative evidence.
 _COMPLAINT_AS_NEG = 0.35
