@@ -413,3 +413,9 @@ def test_analyze_text_not_yet_tried_verb_is_no_failure():
 
     assert result.intent != "quality_defect"
     assert result.sentiment != "negative"
+
+
+def test_analyze_text_faint_taste_is_a_material_complaint():
+    result = analyze_text(_review("Чай не понравился, очень слабый вкус.", 2))
+
+    assert result.intent == "material_smell"
