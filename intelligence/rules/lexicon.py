@@ -447,6 +447,18 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("качественно", "pos:1.5 item:1"),
     ("сойти", "pos:0.5 meh:0.5"),
     ("пойти", "pos:0.2 meh:0.2"),
+    # Aspects of the item itself: praise that names them is praise of the item.
+    ("вкус", "item:1"),
+    ("аромат", "item:1"),
+    ("запах", "item:0.5"),
+    ("звук", "item:1"),
+    ("звучание", "item:1"),
+    ("качество", "item:1"),
+    ("ткань", "item:1"),
+    ("материал", "item:1"),
+    ("текстура", "item:1"),
+    ("консистенция", "item:1"),
+    ("дизайн", "item:1"),
     # more general verdicts, and praise of the item itself ("item": not a delivery,
     # price or size remark, so a review with it stays praise)
     ("интересн*", "pos:1.5 item:1"),

@@ -419,3 +419,9 @@ def test_analyze_text_faint_taste_is_a_material_complaint():
     result = analyze_text(_review("Чай не понравился, очень слабый вкус.", 2))
 
     assert result.intent == "material_smell"
+
+
+def test_analyze_text_praise_naming_an_aspect_of_the_item_stays_praise():
+    result = analyze_text(_review("Вкус классный, упаковка целая, рекомендую.", 5))
+
+    assert result.intent == "praise"
