@@ -1,12 +1,33 @@
-"""Bulk triage: approve and publish many AI drafts at once, through the normal outbox."""
+"""Bulk triage: approve and publish many AI drafts at once (through the normal outbox), or
+close many items.
 
+A batch is kept in Redis for a day: what it queued, what it skipped and why, what it closed,
+and whether it is still running. Rows picked on the page are handled inside the request;
+"everything the filter matches" runs as a job on the default queue (`inbox.jobs.
+bulk_action_job`), in chunks of `BULK_CHUNK` by id, so no number of matches is too many and
+the page shows the progress at once.
+"""
+
+import json
+import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
 
 from agentiq.errors import DomainError
-from inbox.models import Channel, Interaction, User
+from agentiq.redis import get_queue, get_redis
+from inbox import selectors
+from inbox.models import Channel, Interaction, User, Workspace
+from inbox.services.interactions import close_interactions
 from inbox.services.replies import queue_reply
+
+BULK_CHUNK = 200
+BULK_BATCH_TTL_SECONDS = 24 * 3600
+BULK_JOB = "inbox.jobs.bulk_action_job"
+PUBLISH, CLOSE = "publish", "close"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,4 +73,121 @@ def publish_drafts(interactions: Iterable[Interaction], *, actor: User) -> BulkP
         account_ids.add(interaction.account_id)
     return BulkPublishResult(
         message_ids=tuple(message_ids), skipped=dict(skipped), account_ids=tuple(account_ids)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BulkBatch:
+    batch: str
+    action: str
+    message_ids: list[int]
+    account_ids: list[int]
+    skipped: dict[str, int]  # reason code → how many
+    closed: int
+    running: bool
+
+
+def _key(workspace: Workspace, batch: str) -> str:
+    return f"inbox-bulk:{workspace.pk}:{batch}"
+
+
+def start_batch(
+    workspace: Workspace,
+    *,
+    actor: User,
+    action: str,
+    ids: Sequence[int] | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> str:
+    """Apply `action` to the workspace's items `ids` now, or to everything matching `filters`
+    in the background; returns the batch id that `batch_progress` reads."""
+    batch = uuid.uuid4().hex
+    key = _key(workspace, batch)
+    redis = get_redis()
+    redis.hset(
+        key,
+        mapping={
+            "action": action,
+            "actor": actor.pk,
+            "filters": json.dumps(dict(filters or {})),
+            "running": 1,
+        },
+    )
+    redis.expire(key, BULK_BATCH_TTL_SECONDS)
+    if ids is None:
+        get_queue("default").enqueue(BULK_JOB, workspace.pk, batch, job_id=f"bulk-{batch}")
+        return batch
+    targets = (
+        Interaction.objects.for_workspace(workspace)
+        .filter(pk__in=ids)
+        .select_related("workspace", "account")
+        .order_by("id")
+    )
+    _apply(key, action, list(targets), actor=actor)
+    redis.hset(key, "running", 0)
+    return batch
+
+
+def run_batch(workspace: Workspace, batch: str) -> None:
+    """The job of a "everything matching" batch: the matches in chunks by id (an item that
+    starts or stops matching meanwhile is handled or left as it is when its chunk is read)."""
+    key = _key(workspace, batch)
+    redis = get_redis()
+    stored = redis.hgetall(key)
+    if not stored:
+        return  # expired
+    actor = User.objects.get(pk=int(stored[b"actor"]))
+    matching = (
+        selectors.inbox_interactions(
+            workspace, json.loads(stored[b"filters"]), user=actor, now=timezone.now()
+        )
+        .select_related("workspace", "account")
+        .order_by("id")
+    )
+    last = 0
+    try:
+        while chunk := list(matching.filter(pk__gt=last)[:BULK_CHUNK]):
+            _apply(key, stored[b"action"].decode(), chunk, actor=actor)
+            last = chunk[-1].pk
+    finally:
+        redis.hset(key, "running", 0)
+
+
+def _apply(key: str, action: str, interactions: list[Interaction], *, actor: User) -> None:
+    redis = get_redis()
+    if action == CLOSE:
+        redis.hincrby(key, "closed", close_interactions(interactions, actor=actor))
+        return
+    result = publish_drafts(interactions, actor=actor)
+    with redis.pipeline() as pipe:
+        if result.message_ids:
+            pipe.rpush(key + ":messages", *result.message_ids)
+            pipe.expire(key + ":messages", BULK_BATCH_TTL_SECONDS)
+        if result.account_ids:
+            pipe.sadd(key + ":accounts", *result.account_ids)
+            pipe.expire(key + ":accounts", BULK_BATCH_TTL_SECONDS)
+        for reason, n in result.skipped.items():
+            pipe.hincrby(key, f"skipped:{reason}", n)
+        pipe.execute()
+
+
+def batch_progress(workspace: Workspace, batch: str) -> BulkBatch | None:
+    """The batch as it stands (None when unknown or expired)."""
+    key = _key(workspace, batch)
+    redis = get_redis()
+    stored = {k.decode(): v.decode() for k, v in redis.hgetall(key).items()}
+    if not stored:
+        return None
+    return BulkBatch(
+        batch=batch,
+        action=stored["action"],
+        message_ids=[int(i) for i in redis.lrange(key + ":messages", 0, -1)],
+        account_ids=sorted(int(i) for i in redis.smembers(key + ":accounts")),
+        skipped={
+            name.removeprefix("skipped:"): int(n)
+            for name, n in stored.items()
+            if name.startswith("skipped:")
+        },
+        closed=int(stored.get("closed", 0)),
+        running=stored["running"] == "1",
     )

@@ -1,8 +1,7 @@
 """The unified inbox: list, conversation, context, bulk triage, saved views, presence."""
 
-import uuid
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -12,13 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from agentiq.errors import DomainError
-from agentiq.redis import get_redis
 from connectors.registry import answer_edits
 from inbox import selectors
 from inbox.forms import (
@@ -46,9 +43,6 @@ from intelligence.guardrails import Verdict
 from intelligence.services import check_outgoing_guardrails
 
 TEMPLATE = "inbox/inbox.html"
-# "Everything matching the filter" acts on at most this many items per click.
-BULK_LIMIT = 2000
-BULK_BATCH_TTL_SECONDS = 24 * 3600
 FINAL_DELIVERY = {"sent", "confirmed", "failed", "dry_run", "cancelled"}
 
 
@@ -468,89 +462,54 @@ def interaction_presence(request: WorkspaceRequest, pk: int) -> HttpResponse:
 # --- bulk triage -------------------------------------------------------------------------------
 
 
-def _batch_key(request: WorkspaceRequest, batch: str) -> str:
-    return f"inbox-bulk:{request.workspace.pk}:{batch}"
-
-
 def _bulk_context(request: WorkspaceRequest, batch: str) -> dict[str, Any]:
-    # The client is built without decode_responses, so keys and values are bytes.
-    raw = cast("dict[bytes, bytes]", get_redis().hgetall(_batch_key(request, batch)))
-    if not raw:
+    progress = bulk_services.batch_progress(request.workspace, batch)
+    if progress is None:
         return {"batch": None}
-    message_ids = [int(i) for i in raw[b"messages"].decode().split(",") if i]
-    account_ids = [int(i) for i in raw[b"accounts"].decode().split(",") if i]
-    states = selectors.delivery_summary(request.workspace, message_ids=message_ids)
+    states = selectors.delivery_summary(request.workspace, message_ids=progress.message_ids)
     done = sum(n for state, n in states.items() if state in FINAL_DELIVERY)
+    total = len(progress.message_ids)
     return {
         "batch": batch,
-        "total": len(message_ids),
+        "action": progress.action,
+        "running": progress.running,
+        "total": total,
         "done": done,
         "failed": states.get("failed", 0),
-        "skipped": int(raw.get(b"skipped", b"0")),
-        "is_finished": done >= len(message_ids),
-        "backlog": selectors.outbox_backlog(request.workspace, account_ids=account_ids),
+        "closed": progress.closed,
+        "skipped": sum(progress.skipped.values()),
+        "skipped_by_reason": progress.skipped,
+        "is_finished": not progress.running
+        and (progress.action == bulk_services.CLOSE or done >= total),
+        "backlog": selectors.outbox_backlog(request.workspace, account_ids=progress.account_ids),
     }
 
 
 @require_POST
 @workspace_required
 def inbox_bulk(request: WorkspaceRequest) -> HttpResponse:
-    """Approve-and-publish (or close) the selected items, or everything the filter matches."""
+    """Approve-and-publish (or close) the selected items, or everything the filter matches
+    (in the background; the result area follows its progress)."""
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         for error in form.non_field_errors():
             _notify(request, messages.ERROR, str(error))
         return _bulk_response(request, {"batch": None, "errors": form.non_field_errors()})
-    base = Interaction.objects.for_workspace(request.workspace).select_related("workspace")
     if form.cleaned_data["scope"] == "all":
-        filters = InboxFilterForm(QueryDict(form.cleaned_data["filter"])).filters()
-        targets = selectors.inbox_interactions(
-            request.workspace, filters, user=request.user, now=timezone.now()
-        ).select_related("workspace", "account")[:BULK_LIMIT]
+        batch = bulk_services.start_batch(
+            request.workspace,
+            actor=request.user,
+            action=form.cleaned_data["action"],
+            filters=InboxFilterForm(QueryDict(form.cleaned_data["filter"])).filters(),
+        )
     else:
-        targets = base.filter(pk__in=form.cleaned_data["ids"]).order_by("id")
-    if form.cleaned_data["action"] == "close":
-        closed = interaction_services.close_interactions(list(targets), actor=request.user)
-        messages.success(
-            request,
-            ngettext("%(n)d item closed.", "%(n)d items closed.", closed) % {"n": closed},
+        batch = bulk_services.start_batch(
+            request.workspace,
+            actor=request.user,
+            action=form.cleaned_data["action"],
+            ids=form.cleaned_data["ids"],
         )
-        return _bulk_response(request, {"batch": None, "closed": closed})
-    result = bulk_services.publish_drafts(list(targets), actor=request.user)
-    batch = uuid.uuid4().hex
-    key = _batch_key(request, batch)
-    redis = get_redis()
-    redis.hset(
-        key,
-        mapping={
-            "messages": ",".join(map(str, result.message_ids)),
-            "accounts": ",".join(map(str, result.account_ids)),
-            "skipped": result.skipped_total,
-        },
-    )
-    redis.expire(key, BULK_BATCH_TTL_SECONDS)
-    messages.success(
-        request,
-        ngettext(
-            "%(n)d reply queued for publishing.",
-            "%(n)d replies queued for publishing.",
-            result.queued,
-        )
-        % {"n": result.queued},
-    )
-    if result.skipped_total:
-        messages.warning(
-            request,
-            ngettext(
-                "%(n)d item skipped (answered, no draft or blocked by guardrails).",
-                "%(n)d items skipped (answered, no draft or blocked by guardrails).",
-                result.skipped_total,
-            )
-            % {"n": result.skipped_total},
-        )
-    context = _bulk_context(request, batch)
-    context["skipped_by_reason"] = result.skipped
-    return _bulk_response(request, context, batch=batch)
+    return _bulk_response(request, _bulk_context(request, batch), batch=batch)
 
 
 def _bulk_response(

@@ -29,7 +29,6 @@ from inbox.models import (
 from inbox.services import accounts as account_services
 from inbox.services import settings as settings_services
 from inbox.services import team as team_services
-from tests.connectors import conftest as connector_fixtures
 from tests.factories import (
     make_account,
     make_event,
@@ -37,9 +36,6 @@ from tests.factories import (
     make_member,
     make_message,
 )
-
-# The marketplace simulator over HTTP (a session fixture shared with the connector tests).
-simulator = connector_fixtures.simulator
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,11 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rq import SimpleWorker
 
+from agentiq.redis import get_queue
 from inbox.models import Interaction, InteractionEvent, Message, ReplyTemplate, SavedView
+from inbox.services import bulk
 from inbox.services.presence import touch_presence
 from tests.factories import make_account, make_interaction, make_message, make_product
 
@@ -496,24 +499,61 @@ def test_inbox_bulk_publishes_selected_drafts_and_shows_progress(agent_client, w
     assert "inbox-bulk-progress" not in body or "batch=" in body
 
 
-def test_inbox_bulk_all_matching_crosses_pages(agent_client, workspace):
-    from inbox.selectors import INBOX_PAGE_SIZE
+def _run_default_queue() -> None:
+    queue = get_queue("default")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
+
+def test_inbox_bulk_all_matching_publishes_every_match_in_the_background(
+    agent_client, workspace, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(bulk, "BULK_CHUNK", 4)
     fives = [
         make_interaction(workspace=workspace, rating=5, draft=GOOD_DRAFT + f" #{i}")
-        for i in range(INBOX_PAGE_SIZE + 3)
+        for i in range(11)
     ]
     one = make_interaction(workspace=workspace, rating=1, draft=GOOD_DRAFT)
 
-    agent_client.post(
-        reverse("inbox:inbox-bulk"),
-        {"action": "publish", "scope": "all", "filter": "rating=5"},
-        **HX,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        started = _body(
+            agent_client.post(
+                reverse("inbox:inbox-bulk"),
+                {"action": "publish", "scope": "all", "filter": "rating=5"},
+                **HX,
+            )
+        )
+    assert not Message.objects.exists()
+    assert "bulk-running" in started
+    _run_default_queue()
 
     published = set(Message.objects.filter(direction="out").values_list("interaction", flat=True))
     assert published == {f.pk for f in fives}
     assert one.pk not in published
+    batch = re.search(r"batch=([0-9a-f]+)", started).group(1)
+    progress = _body(
+        agent_client.get(reverse("inbox:inbox-bulk-progress") + f"?batch={batch}", **HX)
+    )
+    assert '<progress max="11" value="0">' in progress
+    assert "bulk-running" not in progress
+
+
+def test_inbox_bulk_all_matching_closes_every_match(
+    agent_client, workspace, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(bulk, "BULK_CHUNK", 2)
+    chats = [make_interaction(workspace=workspace, channel="chat") for _ in range(5)]
+    review = make_interaction(workspace=workspace, channel="review")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(
+            reverse("inbox:inbox-bulk"),
+            {"action": "close", "scope": "all", "filter": "channel=chat"},
+        )
+    _run_default_queue()
+
+    assert {i.pk for i in Interaction.objects.filter(status="closed")} == {c.pk for c in chats}
+    review.refresh_from_db()
+    assert review.status != "closed"
 
 
 def test_inbox_bulk_close_without_htmx_redirects(agent_client, workspace):
@@ -552,7 +592,7 @@ def test_inbox_bulk_progress_partial(agent_client, workspace):
 
     progress = agent_client.get(reverse("inbox:inbox-bulk-progress") + f"?batch={batch}", **HX)
 
-    assert "Published 0 of 1" in _body(progress) or "0" in _body(progress)
+    assert '<progress max="1" value="0">' in _body(progress)
     assert "<html" not in _body(progress)
 
 

@@ -11,14 +11,13 @@ from connectors.sync import sync_account
 from inbox.exceptions import AlreadyAnswered, ReplyLengthInvalid
 from inbox.models import Interaction, InteractionEvent, Message
 from inbox.services.replies import publish_message, queue_reply, recover_stuck_messages
-from tests.connectors.conftest import simulator  # noqa: F401 - the fixture
 from tests.factories import make_account
 
 REPLY = "Спасибо за отзыв! Рады, что футболка вам понравилась."
 
 
 @pytest.fixture
-def synced(simulator, workspace):  # noqa: F811
+def synced(simulator, workspace):
     handle = simulator.create_wb_account(reviews=6, questions=3, chats=2, limits=False)
     account = make_account(
         workspace=workspace, credentials={"token": handle.token}, base_url=simulator.url
@@ -41,7 +40,7 @@ def run_outbox() -> None:
 
 
 def test_queue_reply_is_published_once_by_the_outbox_worker(
-    simulator,  # noqa: F811
+    simulator,
     synced,
     owner,
     django_capture_on_commit_callbacks,
@@ -70,7 +69,7 @@ def test_queue_reply_is_published_once_by_the_outbox_worker(
 
 
 def test_publish_message_after_a_crash_between_send_and_commit_does_not_resend(
-    simulator,  # noqa: F811
+    simulator,
     synced,
     owner,
 ):
@@ -95,7 +94,7 @@ def test_publish_message_after_a_crash_between_send_and_commit_does_not_resend(
 
 
 def test_publish_message_sees_an_answer_already_sent_and_does_not_resend(
-    simulator,  # noqa: F811
+    simulator,
     synced,
     owner,
 ):
@@ -116,7 +115,7 @@ def test_publish_message_sees_an_answer_already_sent_and_does_not_resend(
     assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
 
 
-def test_publish_message_twice_posts_once(simulator, synced, owner):  # noqa: F811
+def test_publish_message_twice_posts_once(simulator, synced, owner):
     account, sim_id = synced
     interaction = unanswered_review(account)
     message = queue_reply(interaction, text=REPLY, actor=owner)
@@ -127,7 +126,7 @@ def test_publish_message_twice_posts_once(simulator, synced, owner):  # noqa: F8
     assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
 
 
-def test_publish_message_returns_to_queued_on_a_transient_error(simulator, synced, owner):  # noqa: F811
+def test_publish_message_returns_to_queued_on_a_transient_error(simulator, synced, owner):
     account, sim_id = synced
     interaction = unanswered_review(account)
     message = queue_reply(interaction, text=REPLY, actor=owner)
@@ -182,7 +181,7 @@ def test_queue_reply_refuses_a_too_long_text(synced, owner):
     assert error.value.params["max"] == 5000
 
 
-def test_queue_reply_edit_uses_the_one_wb_edit(simulator, synced, owner):  # noqa: F811
+def test_queue_reply_edit_uses_the_one_wb_edit(simulator, synced, owner):
     account, _sim_id = synced
     interaction = unanswered_review(account)
     publish_message(queue_reply(interaction, text=REPLY, actor=owner).pk)
@@ -200,7 +199,7 @@ def test_queue_reply_edit_uses_the_one_wb_edit(simulator, synced, owner):  # noq
 
 
 def test_an_ozon_answer_is_replaced_by_deleting_it_and_stays_replaceable(
-    simulator,  # noqa: F811
+    simulator,
     workspace,
     owner,
 ):
@@ -232,7 +231,7 @@ def test_an_ozon_answer_is_replaced_by_deleting_it_and_stays_replaceable(
 
 
 def test_queue_reply_on_a_sandbox_account_is_a_dry_run(
-    simulator,  # noqa: F811
+    simulator,
     synced,
     owner,
     django_capture_on_commit_callbacks,
@@ -252,7 +251,7 @@ def test_queue_reply_on_a_sandbox_account_is_a_dry_run(
     assert simulator.account_stats(sim_id)["answers_received"] == {}
 
 
-def test_chat_reply_is_sent_and_appended(simulator, synced, owner):  # noqa: F811
+def test_chat_reply_is_sent_and_appended(simulator, synced, owner):
     account, sim_id = synced
     chat = Interaction.objects.filter(account=account, channel="chat").order_by("id").first()
 

@@ -21,11 +21,7 @@ from inbox.models import (
     SLARule,
     User,
 )
-from tests.connectors import conftest as connector_fixtures
 from tests.factories import make_account, make_interaction, make_member
-
-# The marketplace simulator over HTTP (a session fixture shared with the connector tests).
-simulator = connector_fixtures.simulator
 
 pytestmark = pytest.mark.django_db
 
