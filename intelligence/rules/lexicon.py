@@ -1487,8 +1487,8 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("крупноват*", "size_fit:2 neg:1"),
     ("простоват*", "neg:1 vague:0.5"),
     # --- material_smell: more sensory words ----------------------------------------------------
-    ("специфическ*", "material_smell:2 neg:1"),
-    ("на любитель", "material_smell:1 neg:0.7"),
+    ("специфическ*", "material_smell:2 neg:0.5"),
+    ("на любитель", "material_smell:1 meh:1"),
     ("мыльный", "material_smell:2 neg:1"),
     ("сладкий", "material_smell:0.7"),
     ("соленый", "material_smell:1"),

@@ -425,3 +425,10 @@ def test_analyze_text_praise_naming_an_aspect_of_the_item_stays_praise():
     result = analyze_text(_review("Вкус классный, упаковка целая, рекомендую.", 5))
 
     assert result.intent == "praise"
+
+
+def test_analyze_text_acquired_taste_is_neutral():
+    result = analyze_text(_review("Вкус специфический, на любителя.", 4))
+
+    assert result.sentiment == "neutral"
+    assert result.intent == "material_smell"
