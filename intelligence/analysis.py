@@ -210,6 +210,34 @@ _MISSING_PART_WEIGHT = 2.5
 _ARRIVAL_VERBS: frozenset[str] = frozenset(
     {"прийти", "приехать", "доставить", "привезти", "прислать", "отправить", "получить"}
 )
+_ORDERED: frozenset[str] = frozenset({"заказывать", "заказать"})
+_ORDER_SPAN = 3
+# "Заказала в понедельник, пришло в среду": timing words make it a delivery remark.
+_TIMING: frozenset[str] = frozenset(
+    {
+        "быстро",
+        "быстрый",
+        "вовремя",
+        "день",
+        "неделя",
+        "месяц",
+        "срок",
+        "раньше",
+        "долго",
+        "уже",
+        "через",
+        "целый",
+        "целое",
+        "повторно",
+        "снова",
+        "ещё",
+        "еще",
+        "раз",
+        "себе",
+        "себя",
+        "подарок",
+    }
+)
 _COUNT_WORDS: frozenset[str] = frozenset({"один", "два", "одна", "весь", "какой-либо"})
 # What a parcel may come without and still be complete: it is damage or packaging news.
 _NOT_PARTS: frozenset[str] = frozenset(
@@ -427,6 +455,10 @@ def _signals(inp: AnalysisInput) -> _Signals:
         frowns = 1
     totals["pos"] += min(smiles, 3) * 0.6
     totals["neg"] += min(frowns, 3) * 0.7
+    if _ordered_one_got_another(keys):
+        # "Заказывала камуфляж, пришла обычная база": a different item was sent.
+        totals[Intent.WRONG_ITEM.value] += _MISSING_PART_WEIGHT
+        totals["neg"] += 1.0
     if _arrived_without_a_part(keys):
         # "Пришёл без провода": part of the order is missing.
         totals[Intent.WRONG_ITEM.value] += _MISSING_PART_WEIGHT
@@ -455,6 +487,18 @@ def _signals(inp: AnalysisInput) -> _Signals:
     if totals.get("wrong_item", 0.0) < 2.5 and _names_two_colours(keys):
         totals["wrong_item"] += 2.5
     return _Signals(scores=totals, keys=tuple(keys), questions=len(_QUESTION_RE.findall(text)))
+
+
+def _ordered_one_got_another(keys: list[str]) -> bool:
+    for i, key in enumerate(keys):
+        if key not in _ORDERED:
+            continue
+        window = keys[i + 2 : i + 2 + _ORDER_SPAN]
+        if any(later in _ARRIVAL_VERBS for later in window) and not _TIMING.intersection(
+            keys[i : i + 2 + _ORDER_SPAN + 2]
+        ):
+            return True
+    return False
 
 
 def _arrived_without_a_part(keys: list[str]) -> bool:

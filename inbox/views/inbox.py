@@ -208,7 +208,8 @@ def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict
         "status_form": StatusForm(initial={"status": interaction.status}),
         "assign_form": AssignForm(
             initial={"assignee": interaction.assignee_id},
-            members=selectors.workspace_members(request.workspace),
+            # the offer may be 30 s old; assigning checks the current members
+            members=selectors.inbox_choices(request.workspace).members,
         ),
         "viewers": presence.interaction_viewers(interaction, exclude=request.user),
         "restore_draft": True,
