@@ -432,3 +432,11 @@ def test_analyze_text_acquired_taste_is_neutral():
 
     assert result.sentiment == "neutral"
     assert result.intent == "material_smell"
+
+
+def test_analyze_text_ordered_one_thing_got_another_is_a_wrong_item():
+    result = analyze_text(_review("Заказывала мятный чай, пришёл ромашковый.", 2))
+    assert result.intent == "wrong_item"
+
+    result = analyze_text(_review("Заказала в понедельник, пришло быстро, всё отлично.", 5))
+    assert result.intent != "wrong_item"
