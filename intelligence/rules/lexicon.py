@@ -816,6 +816,12 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("!хватать", "wrong_item:1.5 neg:1"),
     ("!хватить", "wrong_item:1.5 neg:1"),
     ("недолож*", "wrong_item:3 neg:1.5"),
+    # The same with the negation written apart: "не доложили", "не долили".
+    ("!доложить", "wrong_item:3 neg:1.5"),
+    ("!довложить", "wrong_item:3 neg:1.5"),
+    ("!долить", "wrong_item:3 neg:1.5"),
+    ("!досыпать", "wrong_item:3 neg:1.5"),
+    ("!довесить", "wrong_item:3 neg:1.5"),
     ("недовлож*", "wrong_item:3 neg:1.5"),
     ("недостач*", "wrong_item:3 neg:1.5"),
     ("некомплект*", "wrong_item:3 neg:1.5"),

@@ -137,3 +137,9 @@ def test_intensifier_strengthens_the_verdict_after_it():
     strong = score(keys_of("очень вкусно"))["pos"]
 
     assert strong > plain
+
+
+def test_short_delivery_written_with_a_separate_negation_is_a_wrong_item():
+    result = analyze_text(_review("Конфет не доложили, в коробке пусто наполовину.", 2))
+
+    assert result.intent == "wrong_item"
