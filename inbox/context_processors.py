@@ -2,7 +2,6 @@ from typing import Any, cast
 
 from django.http import HttpRequest
 
-from inbox.models import Membership
 from inbox.tenancy import WorkspaceRequest
 
 
@@ -16,7 +15,7 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     return {
         "workspace": ws,
         "membership": member_request.membership,
-        "user_memberships": Membership.objects.filter(user=member_request.user)
-        .select_related("workspace")
-        .order_by("workspace__name"),
+        "user_memberships": sorted(
+            member_request.memberships, key=lambda m: (m.workspace.name, m.workspace_id)
+        ),
     }

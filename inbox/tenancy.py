@@ -33,17 +33,21 @@ class WorkspaceRequest(HttpRequest):
     user: User
     workspace: Workspace
     membership: Membership
+    memberships: list[Membership]
     htmx: HtmxDetails
 
 
-def current_membership(user: User, workspace_id: int | None) -> Membership | None:
-    """The user's membership of the chosen workspace, else of their first workspace."""
-    memberships = Membership.objects.filter(user=user).select_related("workspace").order_by("id")
-    if workspace_id is not None:
-        chosen = memberships.filter(workspace_id=workspace_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.first()
+def user_memberships(user: User) -> list[Membership]:
+    """The user's memberships with their workspaces, oldest first (one query)."""
+    return list(Membership.objects.filter(user=user).select_related("workspace").order_by("id"))
+
+
+def current_membership(
+    memberships: list[Membership], workspace_id: int | None
+) -> Membership | None:
+    """The membership of the chosen workspace, else of the user's first workspace."""
+    chosen = next((m for m in memberships if m.workspace_id == workspace_id), None)
+    return chosen or (memberships[0] if memberships else None)
 
 
 class WorkspaceMiddleware:
@@ -55,7 +59,9 @@ class WorkspaceMiddleware:
         request.membership = None  # type: ignore[attr-defined]
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            membership = current_membership(user, request.session.get(SESSION_WORKSPACE_KEY))
+            memberships = user_memberships(user)
+            request.memberships = memberships  # type: ignore[attr-defined]
+            membership = current_membership(memberships, request.session.get(SESSION_WORKSPACE_KEY))
             if membership is not None:
                 request.workspace = membership.workspace  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
