@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from agentiq.errors import DomainError
 from connectors.registry import answer_edits
@@ -324,10 +324,17 @@ def interaction_delivery(request: WorkspaceRequest, pk: int, message_id: int) ->
         pk=message_id,
         direction=Message.Direction.OUTBOUND,
     )
+    if not _is_partial(request):
+        return _back_to(interaction)
+    if outbound.delivery_status in FINAL_DELIVERY:
+        # The answer state changed with it (published text, edits left): the whole pane.
+        detail = _detail_context(
+            request, selectors.interaction_for_page(request.workspace, interaction.pk)
+        )
+        response = render(request, f"{TEMPLATE}#interaction-detail", detail)
+        return reswap(retarget(response, "#interaction-detail"), "outerHTML")
     context = {"outbound": outbound, "interaction": interaction, "final_delivery": FINAL_DELIVERY}
-    if _is_partial(request):
-        return render(request, f"{TEMPLATE}#delivery-state", context)
-    return _back_to(interaction)
+    return render(request, f"{TEMPLATE}#delivery-state", context)
 
 
 @require_POST

@@ -365,7 +365,9 @@ def test_interaction_reply_without_htmx_redirects_with_a_notice(agent_client, wo
     assert response["Location"] == reverse("inbox:interaction-detail", args=[item.pk])
 
 
-def test_interaction_delivery_partial_polls_until_final(agent_client, workspace):
+def test_interaction_delivery_polls_until_final_then_refreshes_the_whole_pane(
+    agent_client, workspace
+):
     item = make_interaction(workspace=workspace)
     queued = make_message(
         interaction=item, direction="out", author_type="seller", delivery_status="queued"
@@ -375,12 +377,15 @@ def test_interaction_delivery_partial_polls_until_final(agent_client, workspace)
     )
     url = "inbox:interaction-delivery"
 
-    polling = _body(agent_client.get(reverse(url, args=[item.pk, queued.pk]), **HX))
-    final = _body(agent_client.get(reverse(url, args=[item.pk, done.pk]), **HX))
+    polling = agent_client.get(reverse(url, args=[item.pk, queued.pk]), **HX)
+    final = agent_client.get(reverse(url, args=[item.pk, done.pk]), **HX)
 
-    assert 'hx-trigger="every 2s"' in polling
-    assert "hx-trigger" not in final
-    assert "<html" not in polling
+    assert 'hx-trigger="every 2s"' in _body(polling)
+    assert _body(polling).lstrip().startswith('<p id="delivery-state"')
+    assert final["HX-Retarget"] == "#interaction-detail"
+    assert _body(final).lstrip().startswith('<div id="interaction-detail"')
+    assert 'class="delivery delivery-confirmed"' in _body(final)
+    assert "<html" not in _body(final)
 
 
 def test_interaction_status_closes_via_the_service(agent_client, workspace, agent):
