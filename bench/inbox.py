@@ -768,6 +768,8 @@ def main() -> None:
             "deep_pages_followed": pages_followed if cursor else 0,
             "page_size": selectors.INBOX_PAGE_SIZE,
             "search_matching": search_page.total,
+            # the list counts a text search's matches up to SEARCH_COUNT_LIMIT ("more than")
+            "search_matching_is_lower_bound": search_page.total_is_lower_bound,
             "search_query": search_query,
             "conversations_sampled": len(sample_ids),
             "messages_in_sampled_conversations": sample_messages,
