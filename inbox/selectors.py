@@ -177,14 +177,14 @@ class InboxRow:
     """What one list row shows, computed in Python: a page has up to fifty of them, and the
     template only prints these values."""
 
-    pk: int
+    pk: str  # text: the template prints it without number formatting
     url: str
     marketplace: str
     marketplace_label: str
     channel_label: str
     stars: str
     stars_label: str
-    unread_count: int
+    unread_count: str  # "" when everything is read
     sla_badge: str  # "", "overdue", "risk" or "sla"
     sla_text: str
     name: str
@@ -232,14 +232,14 @@ def inbox_rows(
         last = timezone.localtime(row.last_message_at) if row.last_message_at else None
         rows.append(
             InboxRow(
-                pk=row.pk,
+                pk=str(row.pk),
                 url=reverse("inbox:interaction-detail", args=[row.pk]) + link_query,
                 marketplace=row.marketplace,
                 marketplace_label=marketplaces.get(row.marketplace, row.marketplace),
                 channel_label=channels.get(row.channel, row.channel),
                 stars="★" * (row.rating or 0),
                 stars_label=_("Rating %(n)s of 5") % {"n": row.rating} if row.rating else "",
-                unread_count=row.unread_count,
+                unread_count=str(row.unread_count) if row.unread_count else "",
                 sla_badge=sla_badge,
                 sla_text=sla_text,
                 name=row.customer_name or buyer,

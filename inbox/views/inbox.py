@@ -71,9 +71,23 @@ def _list_part(request: WorkspaceRequest) -> str:
     """What an inbox request renders: the full page (""), the list, or more rows of it."""
     if not _is_partial(request):
         return ""
-    if (request.htmx.target or "").startswith("interaction-list-more"):
+    target = request.htmx.target or ""
+    if target.startswith("interaction-list-more"):
         return "interaction-rows"
+    if target == "filter-controls":
+        return "filter-controls"
     return "interaction-list"
+
+
+def _filter_controls(
+    request: WorkspaceRequest, data: QueryDict, filters: dict[str, Any], *, shown: bool
+) -> dict[str, Any]:
+    """The filter form. Its account, product and member choices are loaded when the filters
+    are `shown`: with the page when some are set, else when the seller opens them."""
+    if not shown:
+        return {"filter_form": InboxFilterForm(data), "filter_choices_pending": True}
+    choices = selectors.inbox_choices(request.workspace, product_id=filters["product"])
+    return {"filter_form": InboxFilterForm(data, choices=choices)}
 
 
 def _list_context(request: WorkspaceRequest, data: QueryDict, *, part: str = "") -> dict[str, Any]:
@@ -103,8 +117,7 @@ def _list_context(request: WorkspaceRequest, data: QueryDict, *, part: str = "")
         "bulk_form": BulkActionForm(initial={"filter": filter_query}),
     }
     if not part:
-        choices = selectors.inbox_choices(request.workspace, product_id=filters["product"])
-        context["filter_form"] = InboxFilterForm(data, choices=choices)
+        context.update(_filter_controls(request, data, filters, shown=bool(filter_query)))
         # counting every view's matches can take long: the page asks for them once loaded
         context.update(_saved_views_context(request, with_counts=False))
     return context
@@ -127,6 +140,11 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
             if current == seen.cleaned_data["fingerprint"]:
                 return HttpResponse(status=204)
     part = _list_part(request)
+    if part == "filter-controls":
+        filters = InboxFilterForm(request.GET).filters()
+        context = {"filter_query": _as_query(filters)}
+        context.update(_filter_controls(request, request.GET, filters, shown=True))
+        return render(request, f"{TEMPLATE}#filter-controls", context)
     context = _list_context(request, request.GET, part=part)
     if request.GET.get("batch", "").isalnum():
         context.update(_bulk_context(request, request.GET["batch"][:64]))
@@ -208,8 +226,7 @@ def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict
         "status_form": StatusForm(initial={"status": interaction.status}),
         "assign_form": AssignForm(
             initial={"assignee": interaction.assignee_id},
-            # the offer may be 30 s old; assigning checks the current members
-            members=selectors.inbox_choices(request.workspace).members,
+            members=selectors.workspace_members(request.workspace),
         ),
         "viewers": presence.interaction_viewers(interaction, exclude=request.user),
         "restore_draft": True,

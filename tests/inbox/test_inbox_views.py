@@ -216,9 +216,9 @@ def test_interaction_detail_query_count_is_constant(
 
     agent_client.get(reverse("inbox:inbox"))  # the first visit stores the workspace in the session
 
-    # user, membership; interaction, latest reply, templates, recent replies (repetition
-    # check), messages, events, links (the members come from the cached filter choices)
-    with django_assert_num_queries(9):
+    # user, memberships; interaction, members, latest reply, templates, recent replies
+    # (repetition check), messages, events, links
+    with django_assert_num_queries(10):
         agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX)
 
 
@@ -236,6 +236,24 @@ def test_inbox_filters_keep_the_chosen_options_and_escape_product_names(agent_cl
         f'<option value="{product.pk}" selected>Кружка &lt;b&gt;&quot;Утро&quot;&lt;/b&gt;' in body
     )
     assert "<b>" not in body.split('name="product"')[1].split("</select>")[0]
+
+
+def test_inbox_loads_account_and_product_filters_when_the_filters_are_opened(
+    agent_client, workspace
+):
+    account = make_account(workspace=workspace, name="WB Ромашка")
+    make_product(workspace=workspace, account=account, name="Кружка")
+
+    page = _body(agent_client.get(reverse("inbox:inbox")))
+    controls = _body(
+        agent_client.get(reverse("inbox:inbox"), HTTP_HX_TARGET="filter-controls", **HX)
+    )
+
+    assert 'hx-trigger="toggle once from:closest details"' in page
+    assert "Кружка" not in page and "WB Ромашка</option>" not in page
+    assert controls.lstrip().startswith('<div id="filter-controls"')
+    assert ">Кружка</option>" in controls and ">WB Ромашка</option>" in controls
+    assert "hx-trigger" not in controls
 
 
 def test_interaction_detail_shows_the_answer_state(agent_client, workspace):
