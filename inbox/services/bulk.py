@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 
@@ -132,14 +132,13 @@ def run_batch(workspace: Workspace, batch: str) -> None:
     """The job of a "everything matching" batch: the matches in chunks by id (an item that
     starts or stops matching meanwhile is handled or left as it is when its chunk is read)."""
     key = _key(workspace, batch)
-    redis = get_redis()
-    stored = redis.hgetall(key)
+    stored = _stored(key)
     if not stored:
         return  # expired
-    actor = User.objects.get(pk=int(stored[b"actor"]))
+    actor = User.objects.get(pk=int(stored["actor"]))
     matching = (
         selectors.inbox_interactions(
-            workspace, json.loads(stored[b"filters"]), user=actor, now=timezone.now()
+            workspace, json.loads(stored["filters"]), user=actor, now=timezone.now()
         )
         .select_related("workspace", "account")
         .order_by("id")
@@ -147,10 +146,16 @@ def run_batch(workspace: Workspace, batch: str) -> None:
     last = 0
     try:
         while chunk := list(matching.filter(pk__gt=last)[:BULK_CHUNK]):
-            _apply(key, stored[b"action"].decode(), chunk, actor=actor)
+            _apply(key, stored["action"], chunk, actor=actor)
             last = chunk[-1].pk
     finally:
-        redis.hset(key, "running", 0)
+        get_redis().hset(key, "running", 0)
+
+
+def _stored(key: str) -> dict[str, str]:
+    # The shared client is built without decode_responses: keys and values are bytes.
+    raw = cast("dict[bytes, bytes]", get_redis().hgetall(key))
+    return {name.decode(): value.decode() for name, value in raw.items()}
 
 
 def _apply(key: str, action: str, interactions: list[Interaction], *, actor: User) -> None:
@@ -174,10 +179,10 @@ def _apply(key: str, action: str, interactions: list[Interaction], *, actor: Use
 def batch_progress(workspace: Workspace, batch: str) -> BulkBatch | None:
     """The batch as it stands (None when unknown or expired)."""
     key = _key(workspace, batch)
-    redis = get_redis()
-    stored = {k.decode(): v.decode() for k, v in redis.hgetall(key).items()}
+    stored = _stored(key)
     if not stored:
         return None
+    redis = get_redis()
     return BulkBatch(
         batch=batch,
         action=stored["action"],

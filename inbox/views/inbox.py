@@ -142,9 +142,11 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
     part = _list_part(request)
     if part == "filter-controls":
         filters = InboxFilterForm(request.GET).filters()
-        context = {"filter_query": _as_query(filters)}
-        context.update(_filter_controls(request, request.GET, filters, shown=True))
-        return render(request, f"{TEMPLATE}#filter-controls", context)
+        controls = {
+            "filter_query": _as_query(filters),
+            **_filter_controls(request, request.GET, filters, shown=True),
+        }
+        return render(request, f"{TEMPLATE}#filter-controls", controls)
     context = _list_context(request, request.GET, part=part)
     if request.GET.get("batch", "").isalnum():
         context.update(_bulk_context(request, request.GET["batch"][:64]))
