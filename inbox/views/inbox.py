@@ -80,20 +80,22 @@ def _list_part(request: WorkspaceRequest) -> str:
 
 
 def _filter_controls(
-    request: WorkspaceRequest, data: QueryDict, filters: dict[str, Any], *, shown: bool
+    request: WorkspaceRequest, form: InboxFilterForm, *, shown: bool
 ) -> dict[str, Any]:
-    """The filter form. Its account, product and member choices are loaded when the filters
-    are `shown`: with the page when some are set, else when the seller opens them."""
+    """The filter form (`form`: parsed, without choices). Its account, product and member
+    choices are loaded when the filters are `shown`: with the page when some are set, else
+    when the seller opens them."""
     if not shown:
-        return {"filter_form": InboxFilterForm(data), "filter_choices_pending": True}
-    choices = selectors.inbox_choices(request.workspace, product_id=filters["product"])
-    return {"filter_form": InboxFilterForm(data, choices=choices)}
+        return {"filter_form": form, "filter_choices_pending": True}
+    choices = selectors.inbox_choices(request.workspace, product_id=form.filters()["product"])
+    return {"filter_form": InboxFilterForm(form.data, choices=choices)}
 
 
 def _list_context(request: WorkspaceRequest, data: QueryDict, *, part: str = "") -> dict[str, Any]:
     """The list pane for `part` (see `_list_part`): more rows need no total; the full page
     also gets the filter controls."""
-    filters = InboxFilterForm(data).filters()
+    form = InboxFilterForm(data)
+    filters = form.filters()
     now = timezone.now()
     cursor_form = InboxCursorForm(data)
     cursor_form.is_valid()
@@ -117,7 +119,7 @@ def _list_context(request: WorkspaceRequest, data: QueryDict, *, part: str = "")
         "bulk_form": BulkActionForm(initial={"filter": filter_query}),
     }
     if not part:
-        context.update(_filter_controls(request, data, filters, shown=bool(filter_query)))
+        context.update(_filter_controls(request, form, shown=bool(filter_query)))
         # counting every view's matches can take long: the page asks for them once loaded
         context.update(_saved_views_context(request, with_counts=False))
     return context
@@ -141,10 +143,10 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
                 return HttpResponse(status=204)
     part = _list_part(request)
     if part == "filter-controls":
-        filters = InboxFilterForm(request.GET).filters()
+        form = InboxFilterForm(request.GET)
         controls = {
-            "filter_query": _as_query(filters),
-            **_filter_controls(request, request.GET, filters, shown=True),
+            "filter_query": _as_query(form.filters()),
+            **_filter_controls(request, form, shown=True),
         }
         return render(request, f"{TEMPLATE}#filter-controls", controls)
     context = _list_context(request, request.GET, part=part)
@@ -216,11 +218,15 @@ def _composer_context(
 
 def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict[str, Any]:
     now = timezone.now()
-    outbound = selectors.latest_outbound(interaction)
+    conversation = selectors.conversation_messages(interaction)
+    # the newest reply of ours, as `selectors.latest_outbound` would load it
+    outbound = next(
+        (m for m in reversed(conversation) if m.direction == Message.Direction.OUTBOUND), None
+    )
     templates = selectors.reply_templates(request.workspace, channel=interaction.channel)
     return {
         **_composer_context(interaction, now=now, outbound=outbound, templates=templates),
-        "conversation": selectors.conversation_messages(interaction),
+        "conversation": conversation,
         "timeline": selectors.interaction_timeline(interaction),
         "journey": selectors.customer_journey(interaction),
         "analysis": interaction.ai_analysis or {},

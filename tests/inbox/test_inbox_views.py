@@ -216,9 +216,9 @@ def test_interaction_detail_query_count_is_constant(
 
     agent_client.get(reverse("inbox:inbox"))  # the first visit stores the workspace in the session
 
-    # user, memberships; interaction, members, latest reply, templates, recent replies
-    # (repetition check), messages, events, links
-    with django_assert_num_queries(10):
+    # user, memberships; interaction, messages (our latest reply among them), templates,
+    # recent replies (repetition check), events, links, members
+    with django_assert_num_queries(9):
         agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX)
 
 
