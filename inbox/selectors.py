@@ -202,6 +202,9 @@ def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
+_URL_PK_PLACEHOLDER = 987654321987
+
+
 def inbox_rows(
     interactions: Sequence[Interaction], *, now: datetime, link_query: str
 ) -> list[InboxRow]:
@@ -212,6 +215,8 @@ def inbox_rows(
     statuses = _labels(Interaction.Status.choices)
     urgent = _labels([c for c in Priority.choices if c[0] in (Priority.URGENT, Priority.HIGH)])
     overdue, buyer = _("Overdue"), _("Buyer")
+    # one URL resolution for the page, not one per row
+    url_pattern = reverse("inbox:interaction-detail", args=[_URL_PK_PLACEHOLDER])
     rows = []
     for row in interactions:
         sla_badge = sla_text = ""
@@ -233,7 +238,7 @@ def inbox_rows(
         rows.append(
             InboxRow(
                 pk=str(row.pk),
-                url=reverse("inbox:interaction-detail", args=[row.pk]) + link_query,
+                url=url_pattern.replace(str(_URL_PK_PLACEHOLDER), str(row.pk)) + link_query,
                 marketplace=row.marketplace,
                 marketplace_label=marketplaces.get(row.marketplace, row.marketplace),
                 channel_label=channels.get(row.channel, row.channel),

@@ -116,7 +116,7 @@ def _list_context(request: WorkspaceRequest, data: QueryDict, *, part: str = "")
         "page": page,
         "rows": selectors.inbox_rows(page.rows, now=now, link_query=link_query),
         "now": now,
-        "bulk_form": BulkActionForm(initial={"filter": filter_query}),
+        "bulk_actions": BulkActionForm.ACTIONS,
     }
     if not part:
         context.update(_filter_controls(request, form, shown=bool(filter_query)))
