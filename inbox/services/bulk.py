@@ -85,6 +85,7 @@ class BulkBatch:
     skipped: dict[str, int]  # reason code → how many
     closed: int
     running: bool
+    stopped: bool  # the job failed before the end
 
 
 def _key(workspace: Workspace, batch: str) -> str:
@@ -135,19 +136,24 @@ def run_batch(workspace: Workspace, batch: str) -> None:
     stored = _stored(key)
     if not stored:
         return  # expired
-    actor = User.objects.get(pk=int(stored["actor"]))
-    matching = (
-        selectors.inbox_interactions(
-            workspace, json.loads(stored["filters"]), user=actor, now=timezone.now()
-        )
-        .select_related("workspace", "account")
-        .order_by("id")
-    )
-    last = 0
     try:
+        actor = User.objects.get(pk=int(stored["actor"]))
+        matching = (
+            selectors.inbox_interactions(
+                workspace, json.loads(stored["filters"]), user=actor, now=timezone.now()
+            )
+            .select_related("workspace", "account")
+            .order_by("id")
+        )
+        last = 0
         while chunk := list(matching.filter(pk__gt=last)[:BULK_CHUNK]):
             _apply(key, stored["action"], chunk, actor=actor)
             last = chunk[-1].pk
+    except Exception:
+        # What was done stays done and the page says the batch stopped; the cause goes to
+        # the job's record in RQ, the log and Sentry.
+        get_redis().hset(key, "stopped", 1)
+        raise
     finally:
         get_redis().hset(key, "running", 0)
 
@@ -195,4 +201,5 @@ def batch_progress(workspace: Workspace, batch: str) -> BulkBatch | None:
         },
         closed=int(stored.get("closed", 0)),
         running=stored["running"] == "1",
+        stopped=stored.get("stopped") == "1",
     )

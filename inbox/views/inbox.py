@@ -506,6 +506,7 @@ def _bulk_context(request: WorkspaceRequest, batch: str) -> dict[str, Any]:
         "batch": batch,
         "action": progress.action,
         "running": progress.running,
+        "stopped": progress.stopped,
         "total": total,
         "done": done,
         "failed": states.get("failed", 0),

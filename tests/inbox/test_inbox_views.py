@@ -579,6 +579,31 @@ def test_inbox_bulk_all_matching_closes_every_match(
     assert review.status != "closed"
 
 
+def test_inbox_bulk_says_it_stopped_when_its_job_fails(
+    agent_client, owner_client, workspace, agent, django_capture_on_commit_callbacks
+):
+    make_interaction(workspace=workspace, rating=5, draft=GOOD_DRAFT)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = _body(
+            agent_client.post(
+                reverse("inbox:inbox-bulk"),
+                {"action": "publish", "scope": "all", "filter": "rating=5"},
+                **HX,
+            )
+        )
+    batch = re.search(r"batch=([0-9a-f]+)", started).group(1)
+    agent.delete()  # the member who started it is removed before a worker picks the job up
+
+    _run_default_queue()
+
+    progress = _body(
+        owner_client.get(reverse("inbox:inbox-bulk-progress") + f"?batch={batch}", **HX)
+    )
+    assert "bulk-stopped" in progress
+    assert "bulk-running" not in progress
+    assert not Message.objects.exists()
+
+
 def test_inbox_bulk_close_without_htmx_redirects(agent_client, workspace):
     items = [make_interaction(workspace=workspace) for _ in range(2)]
 
