@@ -18,7 +18,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from intelligence.rules import replies
-from intelligence.rules.lexicon import NEGATED_BY_TRAILING_NET
+from intelligence.rules.lexicon import (
+    ARRIVAL_VERBS,
+    COUNT_WORDS,
+    EXPECTING,
+    NEGATED_BY_TRAILING_NET,
+    NOT_FUNCTIONS,
+    NOT_PARTS,
+    NOT_YET,
+    ORDERED,
+    TIMING,
+)
 from intelligence.rules.matcher import BOUNDARY, NEGATED, TAIL, is_complaint, keys_of, score
 from intelligence.rules.morph import fold, is_comparative, lemma, words
 
@@ -100,171 +110,14 @@ _TIE_BONUS: Mapping[Intent, float] = MappingProxyType(
 )
 _CONCRETE: tuple[Intent, ...] = tuple(i for i in _COMPLAINTS if i != Intent.OTHER)
 _CONCRETE_MIN = 1.0
-# Negated verbs that are opinions, purchases or habits, not an item failing its job.
+# Infinitive endings: a negated verb with one of them may be an item failing its job.
 _VERB_ENDINGS: tuple[str, ...] = ("ть", "ться", "ти", "чь")
-_NOT_FUNCTIONS: frozenset[str] = frozenset(
-    {
-        "быть",
-        "мочь",
-        "хотеть",
-        "знать",
-        "понять",
-        "понимать",
-        "нравиться",
-        "понравиться",
-        "советовать",
-        "посоветовать",
-        "рекомендовать",
-        "стоить",
-        "покупать",
-        "купить",
-        "брать",
-        "взять",
-        "заказывать",
-        "заказать",
-        "ожидать",
-        "пожалеть",
-        "жалеть",
-        "пробовать",
-        "попробовать",
-        "использовать",
-        "открыть",
-        "открывать",
-        "видеть",
-        "увидеть",
-        "успеть",
-        "заметить",
-        "замечать",
-        "почувствовать",
-        "чувствовать",
-        "разочаровать",
-        "подвести",
-        "впечатлить",
-        "впечатлять",
-        "зайти",
-        "подойти",
-        "подходить",
-        "сказать",
-        "говорить",
-        "есть",
-        "пить",
-        "кушать",
-        "съесть",
-        "верить",
-        "прийти",
-        "приходить",
-        "доставить",
-        "положить",
-        "вложить",
-        "приложить",
-        "ответить",
-        "писать",
-        "вернуть",
-        "смочь",
-        "стать",
-        "торопиться",
-        "спешить",
-        "бояться",
-        "ждать",
-        "дождаться",
-        "найти",
-        "обнаружить",
-        "соответствовать",
-        "совпадать",
-        # thinking, telling and handling verbs: "не жалуется", "не успела распаковать"
-        "уметь",
-        "иметь",
-        "жаловаться",
-        "обратить",
-        "обращать",
-        "сравнить",
-        "сравнивать",
-        "любить",
-        "рискнуть",
-        "прогадать",
-        "пожелать",
-        "забывать",
-        "забыть",
-        "слушать",
-        "послушать",
-        "попользоваться",
-        "распаковать",
-        "распаковывать",
-        "доставать",
-        "достать",
-        "проверять",
-        "проверить",
-        "настраивать",
-        "подключать",
-        "оставлять",
-        "выкладывать",
-        "спорить",
-        "требоваться",
-        "нуждаться",
-    }
-)
-# "Пока не настраивал", "ещё не проверяли": not yet tried, not failed.
-_NOT_YET: frozenset[str] = frozenset({"пока", "еще", "ещё"})
 _FAILED_QD_WEIGHT = 1.0
 _MISSING_PART_WEIGHT = 2.5
-_ARRIVAL_VERBS: frozenset[str] = frozenset(
-    {"прийти", "приехать", "доставить", "привезти", "прислать", "отправить", "получить"}
-)
-_ORDERED: frozenset[str] = frozenset({"заказывать", "заказать"})
 _ORDER_SPAN = 3
-# "Заказала в понедельник, пришло в среду": timing words make it a delivery remark.
-_TIMING: frozenset[str] = frozenset(
-    {
-        "быстро",
-        "быстрый",
-        "вовремя",
-        "день",
-        "неделя",
-        "месяц",
-        "срок",
-        "раньше",
-        "долго",
-        "уже",
-        "через",
-        "целый",
-        "целое",
-        "повторно",
-        "снова",
-        "ещё",
-        "еще",
-        "раз",
-        "себе",
-        "себя",
-        "подарок",
-    }
-)
-_COUNT_WORDS: frozenset[str] = frozenset({"один", "два", "одна", "весь", "какой-либо"})
-# What a parcel may come without and still be complete: it is damage or packaging news.
-_NOT_PARTS: frozenset[str] = frozenset(
-    {
-        "упаковка",
-        "коробка",
-        "пакет",
-        "пленка",
-        "пупырка",
-        "задержка",
-        "опоздание",
-        "проблема",
-        "происшествие",
-        "вмятина",
-        "скол",
-        "царапина",
-        "дефект",
-        "брак",
-        "повреждение",
-        "единый",
-        "помятость",
-    }
-)
 _FAILED_NEG_WEIGHT = 0.8
 _TAIL_BONUS = 0.3
 _NEUTRAL_NEG_REPLY = 1.0
-_EXPECTING: frozenset[str] = frozenset({"ожидать", "думать", "рассчитывать", "надеяться"})
 _EXPECTED_MORE_SPAN = 5
 _EXPECTED_MORE_NEG = 2.0
 _MEH_OTHER_PRAISE = 0.5
@@ -491,10 +344,10 @@ def _signals(inp: AnalysisInput) -> _Signals:
 
 def _ordered_one_got_another(keys: list[str]) -> bool:
     for i, key in enumerate(keys):
-        if key not in _ORDERED:
+        if key not in ORDERED:
             continue
         window = keys[i + 2 : i + 2 + _ORDER_SPAN]
-        if any(later in _ARRIVAL_VERBS for later in window) and not _TIMING.intersection(
+        if any(later in ARRIVAL_VERBS for later in window) and not TIMING.intersection(
             keys[i : i + 2 + _ORDER_SPAN + 2]
         ):
             return True
@@ -503,15 +356,15 @@ def _ordered_one_got_another(keys: list[str]) -> bool:
 
 def _arrived_without_a_part(keys: list[str]) -> bool:
     for i, key in enumerate(keys[:-2]):
-        if key not in _ARRIVAL_VERBS or keys[i + 1] != "без":
+        if key not in ARRIVAL_VERBS or keys[i + 1] != "без":
             continue
         for later in keys[i + 2 : i + 4]:
             if later == BOUNDARY:
                 break
             noun = later.removeprefix(NEGATED)
-            if noun in _NOT_PARTS or noun in NEGATED_BY_TRAILING_NET:
+            if noun in NOT_PARTS or noun in NEGATED_BY_TRAILING_NET:
                 break
-            if noun in _COUNT_WORDS:
+            if noun in COUNT_WORDS:
                 continue
             return True
     return False
@@ -520,7 +373,7 @@ def _arrived_without_a_part(keys: list[str]) -> bool:
 def _expected_more(keys: list[str]) -> bool:
     """ "Ожидала вкуснее", "думал, будет прочнее": an expectation the item fell short of."""
     for i, key in enumerate(keys):
-        if key not in _EXPECTING:
+        if key not in EXPECTING:
             continue
         for later in keys[i + 1 : i + 1 + _EXPECTED_MORE_SPAN]:
             if later == BOUNDARY:
@@ -534,7 +387,7 @@ def _not_yet_done(keys: list[str]) -> bool:
     return any(
         key.startswith(NEGATED)
         and key.endswith(_VERB_ENDINGS)
-        and _NOT_YET.intersection(keys[max(0, i - 2) : i])
+        and NOT_YET.intersection(keys[max(0, i - 2) : i])
         for i, key in enumerate(keys)
     )
 
@@ -544,9 +397,9 @@ def _failed_functions(keys: list[str]) -> int:
     for i, key in enumerate(keys):
         if (
             key.startswith("!")
-            and not _NOT_YET.intersection(keys[max(0, i - 2) : i])
+            and not NOT_YET.intersection(keys[max(0, i - 2) : i])
             and key.endswith(_VERB_ENDINGS)
-            and key[1:] not in _NOT_FUNCTIONS
+            and key[1:] not in NOT_FUNCTIONS
             and not is_complaint(key[1:])
         ):
             # A denied fault ("не линяет") is no failure.
