@@ -363,16 +363,9 @@ class FlatSelect(forms.Select):
 
 
 class IdFilterField(forms.TypedChoiceField):
-    """A filter by id. Any positive id is valid: the inbox query is scoped to the workspace, so
-    a foreign id matches nothing, and the list can be filtered without loading the choices
-    (they are only what the `<select>` offers)."""
-
-    def valid_value(self, value: Any) -> bool:
-        return str(value).isdecimal() or super().valid_value(value)
-
-
-class AssigneeFilterField(forms.ChoiceField):
-    """ "me", "none" or a member's id (see `IdFilterField`)."""
+    """A filter by id (or one of its fixed choices). Any positive id is valid: the inbox query
+    is scoped to the workspace, so a foreign id matches nothing, and the list can be filtered
+    without loading the choices (they are only what the `<select>` offers)."""
 
     def valid_value(self, value: Any) -> bool:
         return str(value).isdecimal() or super().valid_value(value)
@@ -434,7 +427,7 @@ class InboxFilterForm(forms.Form):
     product = IdFilterField(
         label=_("Product"), coerce=int, required=False, empty_value=None, widget=FlatSelect
     )
-    assignee = AssigneeFilterField(label=_("Assignee"), required=False, widget=FlatSelect)
+    assignee = IdFilterField(label=_("Assignee"), required=False, widget=FlatSelect)
     needs_response = forms.BooleanField(label=_("Needs a response"), required=False)
     sla = forms.ChoiceField(
         label=_("SLA"),

@@ -17,9 +17,11 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 
 from inbox.models import (
+    Channel,
     Interaction,
     InteractionEvent,
     InteractionLink,
+    Marketplace,
     MarketplaceAccount,
     Membership,
     Message,
@@ -139,6 +141,10 @@ def inbox_filter_q(filters: Mapping[str, Any], *, user: User, now: datetime) -> 
     return q
 
 
+def _sort(filters: Mapping[str, Any]) -> tuple[str, bool]:
+    return INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
+
+
 def _order(field: str, descending: bool) -> list[Any]:
     if descending:
         return [F(field).desc(), F("id").desc()]
@@ -149,7 +155,7 @@ def inbox_interactions(
     workspace: Workspace, filters: Mapping[str, Any], *, user: User, now: datetime
 ) -> QuerySet[Interaction]:
     """The workspace's interactions matching the filters, sorted."""
-    field, descending = INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
+    field, descending = _sort(filters)
     return (
         Interaction.objects.for_workspace(workspace)
         .filter(inbox_filter_q(filters, user=user, now=now))
@@ -174,8 +180,7 @@ def _shorten(text: str, limit: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class InboxRow:
-    """What one list row shows, computed in Python: a page has up to fifty of them, and the
-    template only prints these values."""
+    """What one list row shows, computed once in Python; the template only prints it."""
 
     pk: str  # text: the template prints it without number formatting
     url: str
@@ -210,8 +215,8 @@ def inbox_rows(
 ) -> list[InboxRow]:
     """The rows of a list page (`inbox_page(...).rows`), ready to print; each links to its
     conversation with the list's filters (`link_query`, "" or "?...")."""
-    marketplaces = _labels(Interaction._meta.get_field("marketplace").choices or ())
-    channels = _labels(Interaction._meta.get_field("channel").choices or ())
+    marketplaces = _labels(Marketplace.choices)
+    channels = _labels(Channel.choices)
     statuses = _labels(Interaction.Status.choices)
     urgent = _labels([c for c in Priority.choices if c[0] in (Priority.URGENT, Priority.HIGH)])
     overdue, buyer = _("Overdue"), _("Buyer")
@@ -319,9 +324,8 @@ def _fingerprint_and_total(
         latest = stats["latest"].timestamp() if stats["latest"] else 0
         return f"{stats['n']}-{latest:.6f}", stats["n"], False
     # A text search: the first matches in list order, which is what the list can show.
-    field, descending = INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
-    order = _order(field, descending)
-    seen = list(matching.order_by(*order).values_list("id", "updated_at")[: SEARCH_COUNT_LIMIT + 1])
+    in_order = inbox_interactions(workspace, filters, user=user, now=now)
+    seen = list(in_order.values_list("id", "updated_at")[: SEARCH_COUNT_LIMIT + 1])
     digest = hashlib.blake2b(
         ";".join(f"{pk}@{changed.timestamp():.6f}" for pk, changed in seen).encode(),
         digest_size=12,
@@ -350,7 +354,7 @@ def inbox_page(
 ) -> InboxPage:
     """One page of the inbox by keyset (no OFFSET), plus the total and fingerprint of the
     whole filter (unless `with_total` is false: more rows of a list already shown)."""
-    field, descending = INBOX_SORTS.get(filters.get("sort") or "newest", INBOX_SORTS["newest"])
+    field, descending = _sort(filters)
     qs = (
         inbox_interactions(workspace, filters, user=user, now=now)
         .select_related("product", "assignee")

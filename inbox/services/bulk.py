@@ -11,7 +11,7 @@ the page shows the progress at once.
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,7 +27,7 @@ from inbox.services.replies import queue_reply
 BULK_CHUNK = 200
 BULK_BATCH_TTL_SECONDS = 24 * 3600
 BULK_JOB = "inbox.jobs.bulk_action_job"
-PUBLISH, CLOSE = "publish", "close"
+CLOSE = "close"  # the other action is "publish"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +39,6 @@ class BulkPublishResult:
     @property
     def queued(self) -> int:
         return len(self.message_ids)
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
 
 
 def publish_drafts(interactions: Iterable[Interaction], *, actor: User) -> BulkPublishResult:
@@ -124,8 +120,7 @@ def start_batch(
         .select_related("workspace", "account")
         .order_by("id")
     )
-    _apply(key, action, list(targets), actor=actor)
-    redis.hset(key, "running", 0)
+    _run(key, lambda: _apply(key, action, list(targets), actor=actor))
     return batch
 
 
@@ -136,7 +131,8 @@ def run_batch(workspace: Workspace, batch: str) -> None:
     stored = _stored(key)
     if not stored:
         return  # expired
-    try:
+
+    def apply_to_matches() -> None:
         actor = User.objects.get(pk=int(stored["actor"]))
         matching = (
             selectors.inbox_interactions(
@@ -149,9 +145,16 @@ def run_batch(workspace: Workspace, batch: str) -> None:
         while chunk := list(matching.filter(pk__gt=last)[:BULK_CHUNK]):
             _apply(key, stored["action"], chunk, actor=actor)
             last = chunk[-1].pk
+
+    _run(key, apply_to_matches)
+
+
+def _run(key: str, work: Callable[[], None]) -> None:
+    """Do the batch's `work`; on failure what was done stays done and the page says the batch
+    stopped (the cause goes to RQ's job record, the log and Sentry)."""
+    try:
+        work()
     except Exception:
-        # What was done stays done and the page says the batch stopped; the cause goes to
-        # the job's record in RQ, the log and Sentry.
         get_redis().hset(key, "stopped", 1)
         raise
     finally:

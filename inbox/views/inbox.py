@@ -111,7 +111,6 @@ def _list_context(request: WorkspaceRequest, data: QueryDict, *, part: str = "")
     link_query = f"?{filter_query}" if filter_query else ""
     context = {
         "list_url": reverse("inbox:inbox") + link_query,
-        "filters": filters,
         "filter_query": filter_query,
         "page": page,
         "rows": selectors.inbox_rows(page.rows, now=now, link_query=link_query),
@@ -343,7 +342,7 @@ def interaction_reply(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_required
 def interaction_delivery(request: WorkspaceRequest, pk: int, message_id: int) -> HttpResponse:
     """The delivery state of one outbound message; polled by htmx until it is final."""
-    interaction = _load(request, pk)
+    interaction = selectors.interaction_for_page(request.workspace, pk)
     outbound = get_object_or_404(
         Message.objects.for_workspace(request.workspace).filter(interaction=interaction),
         pk=message_id,
@@ -353,9 +352,7 @@ def interaction_delivery(request: WorkspaceRequest, pk: int, message_id: int) ->
         return _back_to(interaction)
     if outbound.delivery_status in FINAL_DELIVERY:
         # The answer state changed with it (published text, edits left): the whole pane.
-        detail = _detail_context(
-            request, selectors.interaction_for_page(request.workspace, interaction.pk)
-        )
+        detail = _detail_context(request, interaction)
         response = render(request, f"{TEMPLATE}#interaction-detail", detail)
         return reswap(retarget(response, "#interaction-detail"), "outerHTML")
     context = {"outbound": outbound, "interaction": interaction, "final_delivery": FINAL_DELIVERY}
@@ -529,20 +526,14 @@ def inbox_bulk(request: WorkspaceRequest) -> HttpResponse:
         for error in form.non_field_errors():
             _notify(request, messages.ERROR, str(error))
         return _bulk_response(request, {"batch": None, "errors": form.non_field_errors()})
-    if form.cleaned_data["scope"] == "all":
-        batch = bulk_services.start_batch(
-            request.workspace,
-            actor=request.user,
-            action=form.cleaned_data["action"],
-            filters=InboxFilterForm(QueryDict(form.cleaned_data["filter"])).filters(),
-        )
-    else:
-        batch = bulk_services.start_batch(
-            request.workspace,
-            actor=request.user,
-            action=form.cleaned_data["action"],
-            ids=form.cleaned_data["ids"],
-        )
+    targets: dict[str, Any] = (
+        {"filters": InboxFilterForm(QueryDict(form.cleaned_data["filter"])).filters()}
+        if form.cleaned_data["scope"] == "all"
+        else {"ids": form.cleaned_data["ids"]}
+    )
+    batch = bulk_services.start_batch(
+        request.workspace, actor=request.user, action=form.cleaned_data["action"], **targets
+    )
     return _bulk_response(request, _bulk_context(request, batch), batch=batch)
 
 
