@@ -43,7 +43,7 @@ from django.utils.translation import ngettext
 
 from agentiq.redis import get_redis
 from connectors import http
-from connectors.base import AccountLike, ClientBase
+from connectors.base import AccountLike, ClientBase, gather_pages
 from connectors.exceptions import (
     AnswerNotReadable,
     AuthError,
@@ -401,10 +401,12 @@ class WBClient(ClientBase):
         return value if isinstance(value, bool) else True
 
     def fetch_page(self, channel: str, state: Mapping[str, Any]) -> Page:
-        if channel == "review":
-            return self._fetch_feed(self._reviews, state)
-        if channel == "question":
-            return self._fetch_feed(self._questions, state)
+        # The phases of a run (unanswered, answered, archive) are small between
+        # reconciliations: gathered (up to a request's worth of items), a channel with a few
+        # new items is one ingest, not two.
+        if channel in ("review", "question"):
+            feed = self._reviews if channel == "review" else self._questions
+            return gather_pages(lambda s: self._fetch_feed(feed, s), state, limit=feed.take)
         if channel == "chat":
             return self._fetch_chat(state)
         raise ValueError(f"unknown WB channel: {channel!r}")
