@@ -124,14 +124,23 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "agentiq",
-    }
+    },
+    # Rendered template fragments, in each process's memory (no round trip): a fragment's key
+    # is everything it prints (e.g. an inbox row's values and the language), so an entry never
+    # goes stale; it only makes repeated renders (the list refreshing, a reload) cheap.
+    "template_fragments": {
+        "BACKEND": "agentiq.cache.FragmentCache",
+        "LOCATION": "agentiq-template-fragments",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "inbox.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "inbox.tenancy.MemberBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -455,9 +456,7 @@ class InboxFilterForm(forms.Form):
         """`choices`: an `inbox.selectors.InboxChoices`, when the form is to be rendered."""
         super().__init__(data)
         accounts = [(a.pk, a.name) for a in choices.accounts] if choices else []
-        members = (
-            [(str(m.user_id), m.user.get_full_name()) for m in choices.members] if choices else []
-        )
+        members = [(str(pk), name) for pk, name in choices.members] if choices else []
         self.fields["account"].choices = _with_any(_("All accounts"), accounts)  # type: ignore[attr-defined]
         self.fields["product"].choices = _with_any(  # type: ignore[attr-defined]
             _("All products"), choices.products if choices else []
@@ -551,12 +550,12 @@ class AssignForm(forms.Form):
         label=_("Assignee"), coerce=int, required=False, empty_value=None
     )
 
-    def __init__(self, data: Any = None, *, members: Any = (), **kwargs: Any) -> None:
+    def __init__(
+        self, data: Any = None, *, members: Sequence[tuple[int, str]] = (), **kwargs: Any
+    ) -> None:
+        """`members`: (user id, name), e.g. `inbox.selectors.member_choices`."""
         super().__init__(data, **kwargs)
-        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
-            ("", _("Unassigned")),
-            *[(m.user_id, m.user.get_full_name()) for m in members],
-        ]
+        self.fields["assignee"].choices = [("", _("Unassigned")), *members]  # type: ignore[attr-defined]
 
 
 class TemplateInsertForm(forms.Form):

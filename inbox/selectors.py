@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
@@ -420,7 +420,7 @@ def visible_saved_views(workspace: Workspace, *, user: User) -> QuerySet[SavedVi
 class InboxChoices:
     accounts: list[MarketplaceAccount]
     products: list[tuple[int, str]]  # (id, label)
-    members: list[Membership]
+    members: list[tuple[int, str]]  # (user id, name): `member_choices`
 
 
 # The product filter lists at most this many products (most recently updated first).
@@ -435,6 +435,26 @@ def workspace_members(workspace: Workspace) -> list[Membership]:
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
+
+
+def _member_choices_key(workspace_id: int) -> str:
+    return f"member-choices:{workspace_id}"
+
+
+def member_choices(workspace: Workspace) -> list[tuple[int, str]]:
+    """(user id, name) of the workspace's members by name, for the assignee pickers: cached
+    for `CHOICES_CACHE_SECONDS`, and forgotten when a member joins or leaves."""
+    key = _member_choices_key(workspace.pk)
+    members: list[tuple[int, str]] | None = cache.get(key)
+    if members is None:
+        members = [(m.user_id, m.user.get_full_name()) for m in workspace_members(workspace)]
+        cache.set(key, members, CHOICES_CACHE_SECONDS)
+    return members
+
+
+def forget_member_choices(workspace_id: int) -> None:
+    """After the transaction that changed the team, so a reader cannot re-cache the old list."""
+    transaction.on_commit(lambda: cache.delete(_member_choices_key(workspace_id)))
 
 
 def inbox_choices(workspace: Workspace, *, product_id: int | None = None) -> InboxChoices:
@@ -455,7 +475,7 @@ def inbox_choices(workspace: Workspace, *, product_id: int | None = None) -> Inb
                     :PRODUCT_CHOICES_LIMIT
                 ]
             ),
-            members=workspace_members(workspace),
+            members=member_choices(workspace),
         )
         cache.set(key, choices, CHOICES_CACHE_SECONDS)
     if product_id is not None and all(pk != product_id for pk, _label in choices.products):
@@ -512,13 +532,16 @@ def customer_journey(interaction: Interaction) -> list[JourneyStep]:
 
 
 def interaction_for_page(workspace: Workspace, pk: int) -> Interaction:
-    """One interaction with everything the conversation pane shows beside its messages."""
-    return get_object_or_404(
-        Interaction.objects.for_workspace(workspace).select_related(
-            "workspace", "account", "product", "customer", "assignee"
-        ),
+    """One interaction with everything the conversation pane shows beside its messages (the
+    account without its credentials: decrypting them is not free)."""
+    interaction = get_object_or_404(
+        Interaction.objects.for_workspace(workspace)
+        .select_related("account", "product", "customer", "assignee")
+        .defer("account__credentials"),
         pk=pk,
     )
+    interaction.workspace = workspace
+    return interaction
 
 
 def conversation_messages(interaction: Interaction) -> list[Message]:

@@ -12,6 +12,7 @@ from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -37,9 +38,37 @@ class WorkspaceRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def _memberships_of(user_id: Any) -> list[Membership]:
+    return list(
+        Membership.objects.filter(user_id=user_id)
+        .select_related("user", "workspace")
+        .order_by("id")
+    )
+
+
 def user_memberships(user: User) -> list[Membership]:
-    """The user's memberships with their workspaces, oldest first (one query)."""
-    return list(Membership.objects.filter(user=user).select_related("workspace").order_by("id"))
+    """The user's memberships with their workspaces, oldest first: those `MemberBackend`
+    loaded with the user, else one query."""
+    loaded: list[Membership] | None = getattr(user, "_loaded_memberships", None)
+    return loaded if loaded is not None else _memberships_of(user.pk)
+
+
+class MemberBackend(ModelBackend):
+    """The model backend whose session lookup loads the user together with their memberships
+    and workspaces (one query instead of two on every request)."""
+
+    def get_user(self, user_id: Any) -> User | None:  # type: ignore[override]
+        memberships = _memberships_of(user_id)
+        if not memberships:  # not a member anywhere (yet)
+            user = super().get_user(user_id)
+            return user if isinstance(user, User) else None
+        user = memberships[0].user
+        if not self.user_can_authenticate(user):
+            return None
+        for membership in memberships:
+            membership.user = user
+        user._loaded_memberships = memberships  # type: ignore[attr-defined]
+        return user
 
 
 def current_membership(

@@ -46,7 +46,7 @@ def admin_member(workspace: Workspace) -> User:
 
 def _client_for(user: User) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="inbox.tenancy.MemberBackend")
     return client
 
 

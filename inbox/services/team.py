@@ -16,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from inbox.exceptions import AlreadyMember, LastOwnerCannotLeave, OwnerRoleRequired
 from inbox.models import Membership, User, Workspace
+from inbox.selectors import forget_member_choices
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def invite_member(
     elif Membership.objects.filter(workspace=workspace, user=user).exists():
         raise AlreadyMember
     membership = Membership.objects.create(user=user, workspace=workspace, role=role)
+    forget_member_choices(workspace.pk)
     context = {
         "workspace": workspace,
         "inviter": actor,
@@ -152,6 +154,7 @@ def remove_member(membership: Membership, *, actor: User, actor_membership: Memb
         raise LastOwnerCannotLeave
     membership_id, workspace_id = membership.pk, membership.workspace_id
     membership.delete()
+    forget_member_choices(workspace_id)
     logger.info(
         "Member removed",
         extra={"workspace_id": workspace_id, "actor_id": actor.pk, "membership_id": membership_id},

@@ -226,14 +226,14 @@ def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict
     return {
         **_composer_context(interaction, now=now, outbound=outbound, templates=templates),
         "conversation": conversation,
-        "timeline": selectors.interaction_timeline(interaction),
+        "timeline_pending": True,  # the history loads when it is opened
         "journey": selectors.customer_journey(interaction),
         "analysis": interaction.ai_analysis or {},
         "note_form": NoteForm(),
         "status_form": StatusForm(initial={"status": interaction.status}),
         "assign_form": AssignForm(
             initial={"assignee": interaction.assignee_id},
-            members=selectors.workspace_members(request.workspace),
+            members=selectors.member_choices(request.workspace),
         ),
         "viewers": presence.interaction_viewers(interaction, exclude=request.user),
         "restore_draft": True,
@@ -245,6 +245,12 @@ def _detail_context(request: WorkspaceRequest, interaction: Interaction) -> dict
 @vary_on_headers("HX-Request")
 @workspace_required
 def interaction_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """The conversation pane (a full page without htmx), or its history when opened."""
+    if _is_partial(request) and request.htmx.target == "interaction-timeline":
+        interaction = _load(request, pk)
+        timeline = selectors.interaction_timeline(interaction)
+        context = {"interaction": interaction, "timeline": timeline}
+        return render(request, f"{TEMPLATE}#interaction-timeline", context)
     interaction = selectors.interaction_for_page(request.workspace, pk)
     context = _detail_context(request, interaction)
     if _is_partial(request):
@@ -424,11 +430,12 @@ def interaction_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_required
 def interaction_assign(request: WorkspaceRequest, pk: int) -> HttpResponse:
     interaction = _load(request, pk)
-    members = selectors.workspace_members(request.workspace)
-    form = AssignForm(request.POST, members=members)
+    members = {m.user_id: m.user for m in selectors.workspace_members(request.workspace)}
+    form = AssignForm(
+        request.POST, members=[(pk, user.get_full_name()) for pk, user in members.items()]
+    )
     if form.is_valid():
-        assignee_id = form.cleaned_data["assignee"]
-        assignee = next((m.user for m in members if m.user_id == assignee_id), None)
+        assignee = members.get(form.cleaned_data["assignee"])
         interaction_services.assign_interaction(interaction, assignee=assignee, actor=request.user)
         _notify(request, messages.SUCCESS, _("Assignee changed."))
         errors = []

@@ -33,7 +33,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error("email", str(error.message))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="inbox.tenancy.MemberBackend")
             messages.success(
                 request, _("Welcome to AgentIQ! Connect a marketplace account to start.")
             )

@@ -21,7 +21,7 @@ def test_staff_sees_every_changelist_with_search_and_filters(client, workspace):
     staff = make_user(is_staff=True, is_superuser=True)
     interaction = make_interaction(workspace=workspace)
     make_message(interaction=interaction)
-    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(staff, backend="inbox.tenancy.MemberBackend")
 
     for model, model_admin in admin.site._registry.items():
         if model._meta.app_label not in OUR_APPS:
@@ -36,7 +36,7 @@ def test_staff_sees_every_changelist_with_search_and_filters(client, workspace):
 def test_admin_account_page_masks_credentials(client, workspace):
     staff = make_user(is_staff=True, is_superuser=True)
     account = make_account(workspace=workspace, credentials={"token": "very-secret-token-9876"})
-    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(staff, backend="inbox.tenancy.MemberBackend")
 
     response = client.get(reverse("admin:inbox_marketplaceaccount_change", args=[account.pk]))
 
@@ -51,7 +51,7 @@ def test_rq_dashboard_is_for_staff_only(client, workspace):
     staff = make_user(is_staff=True)
 
     anonymous = client.get("/admin/rq/")
-    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(staff, backend="inbox.tenancy.MemberBackend")
     allowed = client.get("/admin/rq/")
 
     assert anonymous.status_code == 302

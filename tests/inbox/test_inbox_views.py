@@ -6,7 +6,14 @@ from django.urls import reverse
 from rq import SimpleWorker
 
 from agentiq.redis import get_queue
-from inbox.models import Interaction, InteractionEvent, Message, ReplyTemplate, SavedView
+from inbox.models import (
+    Interaction,
+    InteractionEvent,
+    Membership,
+    Message,
+    ReplyTemplate,
+    SavedView,
+)
 from inbox.services import bulk
 from inbox.services.presence import touch_presence
 from tests.factories import make_account, make_interaction, make_message, make_product
@@ -75,10 +82,10 @@ def test_inbox_page_query_count_is_constant(
 
     agent_client.get(reverse("inbox:inbox"))  # the first visit stores the workspace in the session
 
-    # user, memberships (also the header's); rows, fingerprint; saved views (their counts
-    # come with the next request). The session and the filter choices come from the cache
-    # since the first visit, and the session is not rewritten.
-    with django_assert_num_queries(5):
+    # the user with their memberships (also the header's); rows, fingerprint; saved views
+    # (their counts come with the next request). The session and the filter choices come
+    # from the cache since the first visit, and the session is not rewritten.
+    with django_assert_num_queries(4):
         response = agent_client.get(reverse("inbox:inbox"))
 
     assert len(re.findall(r'id="interaction-row-\d+"', _body(response))) == rows
@@ -113,7 +120,7 @@ def test_inbox_load_more_returns_the_next_rows_without_counting_the_list_again(
     first = _body(agent_client.get(reverse("inbox:inbox"), **HX))
     cursor = re.search(r'cursor=([^"&]+)"', first).group(1)
 
-    with django_assert_num_queries(3):  # user, membership, the rows
+    with django_assert_num_queries(2):  # the user with their memberships, the rows
         more = _body(
             agent_client.get(
                 reverse("inbox:inbox") + f"?cursor={cursor}",
@@ -216,9 +223,10 @@ def test_interaction_detail_query_count_is_constant(
 
     agent_client.get(reverse("inbox:inbox"))  # the first visit stores the workspace in the session
 
-    # user, memberships; interaction, messages (our latest reply among them), templates,
-    # recent replies (repetition check), events, links, members
-    with django_assert_num_queries(9):
+    # the user with their memberships; interaction, messages (our latest reply among them),
+    # templates, recent replies (repetition check), links, members (then cached for a while);
+    # the history loads when opened
+    with django_assert_num_queries(7):
         agent_client.get(reverse("inbox:interaction-detail", args=[item.pk]), **HX)
 
 
@@ -359,7 +367,7 @@ def test_interaction_reply_a_second_time_is_refused_with_a_message(
     agent_client, client, workspace, owner
 ):
     item = make_interaction(workspace=workspace)
-    client.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(owner, backend="inbox.tenancy.MemberBackend")
     client.post(reverse("inbox:interaction-reply", args=[item.pk]), {"text": GOOD_DRAFT}, **HX)
 
     response = agent_client.post(
@@ -440,6 +448,41 @@ def test_interaction_assign_to_a_member(agent_client, workspace, owner):
     item.refresh_from_db()
     assert item.assignee == owner
     assert response.status_code == 302
+
+
+def test_interaction_assignee_picker_follows_the_team_at_once(
+    admin_client_member, workspace, django_capture_on_commit_callbacks
+):
+    item = make_interaction(workspace=workspace)
+    pane = reverse("inbox:interaction-detail", args=[item.pk])
+    assert "Новая Коллега" not in _body(admin_client_member.get(pane, **HX))  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_member.post(
+            reverse("inbox:member-invite"),
+            {"email": "new@example.com", "full_name": "Новая Коллега", "role": "agent"},
+        )
+    assert "Новая Коллега" in _body(admin_client_member.get(pane, **HX))
+
+    membership = Membership.objects.get(workspace=workspace, user__email="new@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_member.post(reverse("inbox:member-remove", args=[membership.pk]))
+    assert "Новая Коллега" not in _body(admin_client_member.get(pane, **HX))
+
+
+def test_interaction_history_loads_when_opened(agent_client, workspace):
+    item = make_interaction(workspace=workspace, unread_count=1)
+    agent_client.post(reverse("inbox:interaction-read", args=[item.pk]))  # an event
+    pane = reverse("inbox:interaction-detail", args=[item.pk])
+
+    closed = _body(agent_client.get(pane, **HX))
+    opened = _body(agent_client.get(pane, HTTP_HX_TARGET="interaction-timeline", **HX))
+
+    assert 'id="interaction-timeline"' in closed and 'hx-trigger="toggle once' in closed
+    assert "<li>" not in closed.split('id="interaction-timeline"')[1].split("</ol>")[0]
+    assert opened.strip().startswith('<ol id="interaction-timeline"') and "hx-get" not in opened
+    event = InteractionEvent.objects.get(interaction=item)
+    assert str(event.get_kind_display()) in opened
 
 
 def test_interaction_note_is_private_and_shown(agent_client, workspace):
