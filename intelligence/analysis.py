@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from intelligence.rules import replies
+from intelligence.rules import learned, replies
 from intelligence.rules.lexicon import (
     ARRIVAL_VERBS,
     COUNT_WORDS,
@@ -269,6 +269,13 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
     sentiment = _sentiment(signals, inp.rating)
     intent, issue = _intent(signals, sentiment, inp.channel)
     needs_response = _needs_response(sentiment, intent, issue, signals, inp.channel)
+    model = learned.default_model()
+    if model is not None and inp.channel == Channel.REVIEW and inp.rating is not None:
+        # The learned layer weighs the rules' cues and verdicts against each other; it was
+        # trained on rated reviews only, so questions, chats and unrated texts keep the rules'
+        # verdicts.
+        view = _view(signals, inp.rating, sentiment, intent, needs_response)
+        sentiment, intent, needs_response = _learned_verdicts(model, view)
     priority, reasons = _priority(signals, sentiment, intent, needs_response, inp)
     return Analysis(
         sentiment=sentiment.value,
@@ -279,6 +286,41 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
         summary=_summary(inp, sentiment, intent),
         draft=_draft(inp, sentiment, intent, signals),
     )
+
+
+def rule_view(inp: AnalysisInput) -> learned.RuleView:
+    """What the rules alone make of ``inp``: the input of the learned layer (and its training)."""
+    signals = _signals(inp)
+    sentiment = _sentiment(signals, inp.rating)
+    intent, issue = _intent(signals, sentiment, inp.channel)
+    needs_response = _needs_response(sentiment, intent, issue, signals, inp.channel)
+    return _view(signals, inp.rating, sentiment, intent, needs_response)
+
+
+def _view(
+    signals: _Signals,
+    rating: int | None,
+    sentiment: Sentiment,
+    intent: Intent,
+    needs_response: bool,
+) -> learned.RuleView:
+    return learned.RuleView(
+        keys=signals.keys,
+        scores=signals.scores,
+        questions=signals.questions,
+        rating=rating,
+        sentiment=sentiment.value,
+        intent=intent.value,
+        needs_response=needs_response,
+        is_settled=_settled_neutral(signals),
+    )
+
+
+def _learned_verdicts(
+    model: learned.LinearModel, view: learned.RuleView
+) -> tuple[Sentiment, Intent, bool]:
+    sentiment, intent, needs_response = model.verdicts(view)
+    return Sentiment(sentiment), Intent(intent), needs_response
 
 
 # --- scoring ------------------------------------------------------------------------------
@@ -416,12 +458,7 @@ def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
     pos = signals.scores.get("pos", 0.0)
     neg = signals.scores.get("neg", 0.0)
     prior = _RATING_PRIOR.get(rating, 0.0) if rating is not None else 0.0
-    if signals.scores.get("fact", 0.0) >= 1.0 and neg < 1.0 and pos < 2.0:
-        # "Bought as a gift, haven't tried it yet": nothing evaluated so far.
-        return Sentiment.NEUTRAL
-    meh = signals.scores.get("meh", 0.0)
-    if meh > 0.0 and pos - meh < _MEH_OTHER_PRAISE and neg < 1.0:
-        # "Нормально", "сойдёт": the only verdict is "it's OK", which the guide calls neutral.
+    if _settled_neutral(signals):
         return Sentiment.NEUTRAL
     if pos == 0.0 and neg == 0.0:
         if rating is None or rating == 3:
@@ -444,6 +481,18 @@ def _sentiment(signals: _Signals, rating: int | None) -> Sentiment:
     if balance < -band:
         return Sentiment.NEGATIVE
     return Sentiment.NEUTRAL
+
+
+def _settled_neutral(signals: _Signals) -> bool:
+    """The text evaluates nothing, or only says "it's OK": neutral whatever the stars say."""
+    pos = signals.scores.get("pos", 0.0)
+    neg = signals.scores.get("neg", 0.0)
+    if signals.scores.get("fact", 0.0) >= 1.0 and neg < 1.0 and pos < 2.0:
+        # "Bought as a gift, haven't tried it yet": nothing evaluated so far.
+        return True
+    meh = signals.scores.get("meh", 0.0)
+    # "Нормально", "сойдёт": the only verdict is "it's OK", which the guide calls neutral.
+    return meh > 0.0 and pos - meh < _MEH_OTHER_PRAISE and neg < 1.0
 
 
 def _best(scores: Mapping[str, float], candidates: tuple[Intent, ...]) -> tuple[Intent, float]:
