@@ -5,7 +5,8 @@ The sync writes thousands of rows per page. Django's bulk methods build one para
 rows through the C adapters instead. On PostgreSQL the rows go into a per-connection temporary
 staging table (no indexes, no WAL), then into the real table with one statement:
 `INSERT … SELECT … ON CONFLICT DO NOTHING` (the unique constraints stay the safety net, as with
-`bulk_create(ignore_conflicts=True)`) or `UPDATE … FROM` the staged rows.
+`bulk_create(ignore_conflicts=True)`) or `UPDATE … FROM` the staged rows. A few rows are
+inserted with one plain `INSERT … VALUES … ON CONFLICT DO NOTHING` instead.
 
 Rows are dicts keyed by field attnames (`account_id`, not `account`); a missing field takes the
 model's default (`auto_now` fields: `now`).
@@ -21,6 +22,10 @@ from django.db.models.fields.related_lookups import RelatedLookupMixin
 from psycopg.types.json import Jsonb
 
 _REQUIRED = object()
+
+# Up to this many rows an insert is one INSERT … VALUES statement (bound parameters); more
+# go through COPY and the staging table, whose fixed cost pays off only for bigger pages.
+SMALL_INSERT_ROWS = 50
 
 # SQLite allows 999 variables per statement: `__in` lookups go in chunks below that.
 # PostgreSQL has no such limit (Django binds client-side): one query per lookup there.
@@ -190,24 +195,39 @@ def _copy_insert(
     selected = ", ".join([staged, *(["%s"] * len(defaulted))])
     key_field = next((f for f in fields if f.attname == key), None)
     returning = f" RETURNING {_column(meta.pk)}, {_column(key_field)}" if key_field else ""
+    staged_rows = []
+    for row in rows:
+        if row.keys() != keys:
+            raise ValueError(f"{meta.label}: every row needs the same fields")
+        values = [row[name] for name in names]
+        for position in json_positions:
+            if values[position] is not None:
+                values[position] = Jsonb(values[position])
+        staged_rows.append(values)
     with connection.cursor() as cursor:
-        stage = _stage(cursor, meta)
-        with cursor.cursor.copy(f"COPY {stage} ({staged}) FROM STDIN") as copy:
-            for row in rows:
-                if row.keys() != keys:
-                    raise ValueError(f"{meta.label}: every row needs the same fields")
-                values = [row[name] for name in names]
-                for position in json_positions:
-                    if values[position] is not None:
-                        values[position] = Jsonb(values[position])
-                copy.write_row(values)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {stage} "  # noqa: S608
-            f"ON CONFLICT DO NOTHING{returning}",
-            defaults,
-        )
+        if len(rows) <= SMALL_INSERT_ROWS:
+            # A few rows (a fan-out sync's new items): one INSERT … VALUES instead of the
+            # staging table's four statements.
+            placeholders = "(" + ", ".join(["%s"] * (len(given) + len(defaulted))) + ")"
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - model names
+                + ", ".join([placeholders] * len(rows))
+                + f" ON CONFLICT DO NOTHING{returning}",
+                [value for values in staged_rows for value in (*values, *defaults)],
+            )
+        else:
+            stage = _stage(cursor, meta)
+            with cursor.cursor.copy(f"COPY {stage} ({staged}) FROM STDIN") as copy:
+                for values in staged_rows:
+                    copy.write_row(values)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {stage} "  # noqa: S608
+                f"ON CONFLICT DO NOTHING{returning}",
+                defaults,
+            )
         ids = {value: pk for pk, value in cursor.fetchall()} if key else {}
-        _empty(cursor, stage, len(rows))
+        if len(rows) > SMALL_INSERT_ROWS:
+            _empty(cursor, stage, len(rows))
     return ids
 
 
