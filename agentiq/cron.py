@@ -16,7 +16,8 @@ from intelligence.jobs import (
 )
 
 cron.register(clear_expired_sessions_job, queue_name="default", cron="17 3 * * *", job_timeout=300)
-# Enqueues accounts whose next sync is due (cadence per token: MarketplaceAccount.token_info).
+# Enqueues accounts whose next sync is due, in batch jobs of up to 40 (cadence per token:
+# MarketplaceAccount.token_info).
 cron.register(dispatch_due_syncs_job, queue_name="sync", interval=5, job_timeout=60, result_ttl=30)
 # Outbox: messages stuck in "sending" (dead worker) and queued ones without a job.
 cron.register(recover_stuck_messages_job, queue_name="outbox", interval=120, job_timeout=300)

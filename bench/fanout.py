@@ -105,7 +105,7 @@ def main() -> None:
                 {
                     "benchmark": "fanout",
                     "accounts": args.accounts,
-                    "jobs_enqueued": enqueued,
+                    "accounts_enqueued": enqueued,
                     "accounts_ok": synced,
                     "new_items_generated": new_items,
                     "new_interactions_ingested": Interaction.objects.count() - before,

@@ -60,7 +60,8 @@ ProgressCallback = Callable[[str, IngestResult], None]
 @dataclass(slots=True)
 class SyncReport:
     account_id: int
-    status: str  # ok, already_running, auth_error, inactive, no_news
+    # ok, already_running, auth_error, inactive, no_news; batches also error, continues
+    status: str
     pages: int = 0
     created: int = 0
     updated: int = 0
@@ -68,6 +69,13 @@ class SyncReport:
     products_refreshed: int = 0
     channel_errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    # A transient failure recorded instead of raised (batch syncs): retry in this many seconds.
+    retry_after: float | None = None
+
+
+def sync_lock_key(account_id: int) -> str:
+    """The account's sync lock (a redis-py `Lock`: the holder's token as value, with a TTL)."""
+    return f"sync-lock:account:{account_id}"
 
 
 class AccountSyncLock:
@@ -76,7 +84,7 @@ class AccountSyncLock:
     def __init__(self, account_id: int) -> None:
         self._lock = Lock(
             get_redis(),
-            f"sync-lock:account:{account_id}",
+            sync_lock_key(account_id),
             timeout=LOCK_TTL_SECONDS,
             thread_local=False,
         )
@@ -224,14 +232,14 @@ def _run(
         if report.status != "no_news":
             report.products_refreshed = refresh_product_cards(account, client)
     except AuthError as error:
-        _record_auth_error(account, error)
+        record_auth_error(account, error)
         report.status = "auth_error"
         return
     except TransientMarketplaceError as error:
         _finish(
             account,
             status=MarketplaceAccount.SyncStatus.ERROR,
-            error=_transient_text(error),
+            error=transient_text(error),
             channel_errors=channel_errors,
             synced=False,
         )
@@ -254,7 +262,7 @@ def _run(
         synced=True,
     )
     if not only_if_news:
-        get_redis().set(_full_sync_key(account.pk), 1, ex=int(FULL_SYNC_EVERY.total_seconds()))
+        get_redis().set(full_sync_key(account.pk), 1, ex=int(FULL_SYNC_EVERY.total_seconds()))
 
 
 def _cursors(account: MarketplaceAccount, channels: list[str]) -> dict[str, SyncCursor]:
@@ -377,7 +385,7 @@ def _finish(
         setattr(account, name, value)
 
 
-def _record_auth_error(account: MarketplaceAccount, error: AuthError) -> None:
+def record_auth_error(account: MarketplaceAccount, error: AuthError) -> None:
     token_info = dict(account.token_info or {})
     token_info["auth_failed_fingerprint"] = credentials_fingerprint(account)
     message = gettext(
@@ -399,7 +407,7 @@ def _record_auth_error(account: MarketplaceAccount, error: AuthError) -> None:
     )
 
 
-def _transient_text(error: TransientMarketplaceError) -> str:
+def transient_text(error: TransientMarketplaceError) -> str:
     return gettext("The marketplace is temporarily unavailable; the sync will retry shortly.")
 
 
@@ -413,7 +421,7 @@ def due_accounts(*, now: datetime, limit: int = DISPATCH_BATCH) -> list[Marketpl
     )
 
 
-def _full_sync_key(account_id: int) -> str:
+def full_sync_key(account_id: int) -> str:
     return f"sync:full-done:{account_id}"
 
 
@@ -434,7 +442,7 @@ def claim_due_accounts(*, now: datetime) -> list[tuple[int, bool]]:
         )
     ]
     # A key with a TTL marks a recent full sync; fast tokens only check for news until it expires.
-    recent_full = get_redis().mget([_full_sync_key(a.pk) for a in accounts]) if accounts else []
+    recent_full = get_redis().mget([full_sync_key(a.pk) for a in accounts]) if accounts else []
     for account, full_done in zip(accounts, recent_full, strict=True):
         interval = sync_interval_seconds(account)
         by_interval.setdefault(interval, []).append(account.pk)

@@ -9,7 +9,12 @@ from django.conf import settings
 from rq import SimpleWorker
 
 from connectors.exceptions import RateLimited, TransientMarketplaceError
-from connectors.jobs import dispatch_due_syncs_job, sync_job_id
+from connectors.jobs import (
+    dispatch_due_syncs_job,
+    enqueue_sync,
+    sync_batch_job_id,
+    sync_job_id,
+)
 from connectors.sync import AccountSyncLock, sync_account
 from inbox.models import Interaction, InteractionEvent, MarketplaceAccount, Message
 from tests.factories import make_account
@@ -166,23 +171,58 @@ def test_sync_account_returns_quickly_when_another_sync_holds_the_lock(simulator
     assert simulator.account_stats(sim_id)["requests"] == 0
 
 
-def test_dispatch_due_syncs_enqueues_one_job_per_account_and_worker_syncs(
+def test_dispatch_due_syncs_enqueues_one_batch_and_worker_syncs_every_account(
     simulator, workspace, django_capture_on_commit_callbacks
 ):
-    account, sim_id = connect(simulator, workspace)
+    first, first_sim = connect(simulator, workspace)
+    second, second_sim = connect(simulator, workspace, reviews=5)
     queue = django_rq.get_queue("sync")
 
     with django_capture_on_commit_callbacks(execute=True):
-        dispatch_due_syncs_job()
-    MarketplaceAccount.objects.filter(pk=account.pk).update(next_sync_at=None)
-    with django_capture_on_commit_callbacks(execute=True):
-        dispatch_due_syncs_job()  # due again, but its job is still waiting
-    assert queue.job_ids == [sync_job_id(account.pk)]
+        enqueued = dispatch_due_syncs_job()
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
-    assert counts(account) == truth_counts(simulator, sim_id)
-    account.refresh_from_db()
-    assert account.next_sync_at is not None
+    assert enqueued == 2
+    assert (counts(first), counts(second)) == (
+        truth_counts(simulator, first_sim),
+        truth_counts(simulator, second_sim),
+    )
+    assert set(
+        MarketplaceAccount.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+            "sync_status", flat=True
+        )
+    ) == {"ok"}
+
+
+def test_dispatch_due_syncs_does_not_enqueue_an_account_whose_batch_still_waits(
+    simulator, workspace, django_capture_on_commit_callbacks
+):
+    account, _sim_id = connect(simulator, workspace)
+    queue = django_rq.get_queue("sync")
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch_due_syncs_job()
+    MarketplaceAccount.objects.filter(pk=account.pk).update(next_sync_at=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = dispatch_due_syncs_job()  # due again, but its batch is still waiting
+
+    assert again == 0
+    assert queue.job_ids == [sync_batch_job_id([account.pk])]
+
+
+def test_dispatch_due_syncs_does_not_enqueue_an_account_whose_own_job_waits(
+    simulator, workspace, django_capture_on_commit_callbacks
+):
+    account, _sim_id = connect(simulator, workspace)
+    queue = django_rq.get_queue("sync")
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_sync(account.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueued = dispatch_due_syncs_job()
+
+    assert enqueued == 0
+    assert queue.job_ids == [sync_job_id(account.pk)]
 
 
 @pytest.mark.django_db(transaction=True)
