@@ -21,7 +21,7 @@ from rq import SimpleWorker
 
 from agentiq.redis import get_queue
 from connectors.sync import sync_account
-from inbox.models import Interaction, Membership, Message
+from inbox.models import Interaction, Membership, Message, SavedView
 from tests.factories import (
     make_account,
     make_interaction,
@@ -207,6 +207,10 @@ def test_inbox_end_to_end_on_desktop_and_phone(browser: Browser, live_server, se
     assert Message.objects.filter(interaction=first, direction="out").count() == 1
     _shot(page, "03-published")
 
+    # The history loads when it is opened.
+    page.locator("details.context-card summary", has_text="История").click()
+    expect(page.locator("#interaction-timeline li").first).to_be_visible()
+
     # Keyboard: j moves to the next item.
     page.locator("body").click(position={"x": 5, "y": 300})
     page.keyboard.press("j")
@@ -223,6 +227,14 @@ def test_inbox_end_to_end_on_desktop_and_phone(browser: Browser, live_server, se
     )
     assert published == {items[0].pk, items[1].pk, items[2].pk}
     _shot(page, "04-bulk")
+
+    # Save the filtered list as a view, after the saved views have refreshed themselves.
+    expect(page.locator('#saved-views [hx-trigger^="load"]')).to_have_count(0)
+    page.locator("#saved-views .save-view summary").click()
+    page.locator("#saved-view-name").fill("Пятёрки")
+    page.locator("#saved-view-form button[type=submit]").click()
+    expect(page.locator("#saved-views a", has_text="Пятёрки")).to_be_visible()
+    assert SavedView.objects.get(name="Пятёрки").query == "rating=5"
     assert errors == []
 
     # The same session on a 375 px phone: the list, then one item with a way back.

@@ -717,6 +717,21 @@ def test_inbox_page_names_saved_views_at_once_and_asks_for_their_counts_when_loa
     assert 'hx-trigger="load, ' not in counts
 
 
+def test_saved_view_form_saves_the_filter_the_list_shows_now(agent_client, workspace, agent):
+    SavedView.objects.create(workspace=workspace, owner=agent, name="Пятёрки", query="rating=5")
+    hidden_query = r'<input type="hidden" name="query" id="saved-view-query" form="saved-view-form" value="([^"]*)"'
+
+    page = _body(agent_client.get(reverse("inbox:inbox") + "?rating=5"))
+    refreshed_views = _body(agent_client.get(reverse("inbox:saved-views"), **HX))
+    refiltered = _body(agent_client.get(reverse("inbox:inbox") + "?rating=1&channel=review", **HX))
+
+    # the query travels with the list (swapped on every filter change), not with the views
+    assert re.search(hidden_query, page).group(1) == "rating=5"
+    assert 'id="saved-view-form"' in refreshed_views and "saved-view-query" in refreshed_views
+    assert 'name="query"' not in refreshed_views
+    assert re.search(hidden_query, refiltered).group(1) == "channel=review&amp;rating=1"
+
+
 def test_saved_view_agent_cannot_share(agent_client):
     agent_client.post(reverse("inbox:saved-views"), {"name": "Все", "query": "", "is_shared": "on"})
 
