@@ -49,7 +49,11 @@ class Config:
     learning_rate: float = 0.1
     min_count: int = 2
     pairs: bool = True
-    balanced: bool = False
+    # Class weights (n / (k * n_class)) ** balance per head: 0 is plain, 1 fully balanced.
+    # Sentiment is scored by macro-F1, where the rare neutral class weighs as much as the others.
+    sentiment_balance: float = 1.0
+    intent_balance: float = 0.0
+    sentiment_fallback: float = 0.55
     weak: bool = True
     weak_l2: float = 1e-3
     weak_epochs: int = 6
@@ -111,7 +115,7 @@ def fit_head(
     epochs: int,
     learning_rate: float,
     seed: int,
-    balanced: bool = False,
+    balance: float = 0.0,
     keep: frozenset[str] | None = None,
 ) -> learned.Head:
     """Multinomial logistic regression by AdaGrad SGD; ``keep`` limits the sparse features."""
@@ -120,7 +124,7 @@ def fit_head(
     targets = [index[label] for label in labels]
     counts = Counter(targets)
     weight_of = [
-        (len(targets) / (size * counts[c]) if balanced and counts[c] else 1.0) for c in range(size)
+        (len(targets) / (size * counts[c])) ** balance if counts[c] else 1.0 for c in range(size)
     ]
     data = [
         [(name, value) for name, value in feats.items() if keep is None or name in keep]
@@ -249,10 +253,15 @@ def train(
             epochs=config.epochs,
             learning_rate=config.learning_rate,
             seed=config.seed + offset,
-            balanced=config.balanced,
+            balance={
+                "sentiment": config.sentiment_balance,
+                "intent": config.intent_balance,
+            }.get(head, 0.0),
             keep=keep,
         )
-    return learned.LinearModel(heads=heads, pairs=config.pairs)
+    return learned.LinearModel(
+        heads=heads, pairs=config.pairs, sentiment_fallback=config.sentiment_fallback
+    )
 
 
 @dataclass(frozen=True, slots=True)
