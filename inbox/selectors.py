@@ -1,10 +1,10 @@
 """Reads for pages and jobs (CONVENTIONS §4)."""
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -32,6 +32,8 @@ from inbox.models import (
     User,
     Workspace,
 )
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,24 +439,31 @@ def workspace_members(workspace: Workspace) -> list[Membership]:
     )
 
 
-def _member_choices_key(workspace_id: int) -> str:
-    return f"member-choices:{workspace_id}"
+def _cached(key: str, load: Callable[[], _T]) -> _T:
+    """`load()`, kept for `CHOICES_CACHE_SECONDS`; the services that change it `_forget` it."""
+    value: _T | None = cache.get(key)
+    if value is None:
+        value = load()
+        cache.set(key, value, CHOICES_CACHE_SECONDS)
+    return value
+
+
+def _forget(key: str) -> None:
+    """After the transaction that made the change, so a reader cannot re-cache the old value."""
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def member_choices(workspace: Workspace) -> list[tuple[int, str]]:
-    """(user id, name) of the workspace's members by name, for the assignee pickers: cached
-    for `CHOICES_CACHE_SECONDS`, and forgotten when a member joins or leaves."""
-    key = _member_choices_key(workspace.pk)
-    members: list[tuple[int, str]] | None = cache.get(key)
-    if members is None:
-        members = [(m.user_id, m.user.get_full_name()) for m in workspace_members(workspace)]
-        cache.set(key, members, CHOICES_CACHE_SECONDS)
-    return members
+    """(user id, name) of the workspace's members by name, for the assignee pickers (cached)."""
+    return _cached(
+        f"member-choices:{workspace.pk}",
+        lambda: [(m.user_id, m.user.get_full_name()) for m in workspace_members(workspace)],
+    )
 
 
 def forget_member_choices(workspace_id: int) -> None:
-    """After the transaction that changed the team, so a reader cannot re-cache the old list."""
-    transaction.on_commit(lambda: cache.delete(_member_choices_key(workspace_id)))
+    """A member joined or left."""
+    _forget(f"member-choices:{workspace_id}")
 
 
 def inbox_choices(workspace: Workspace, *, product_id: int | None = None) -> InboxChoices:
@@ -532,11 +541,11 @@ def customer_journey(interaction: Interaction) -> list[JourneyStep]:
 
 
 def interaction_for_page(workspace: Workspace, pk: int) -> Interaction:
-    """One interaction with everything the conversation pane shows beside its messages (the
-    account without its credentials: decrypting them is not free)."""
+    """One interaction with what the conversation pane shows beside its messages: its account
+    (without the credentials: decrypting them is not free) and product."""
     interaction = get_object_or_404(
         Interaction.objects.for_workspace(workspace)
-        .select_related("account", "product", "customer", "assignee")
+        .select_related("account", "product")
         .defer("account__credentials"),
         pk=pk,
     )
@@ -563,11 +572,17 @@ def interaction_timeline(interaction: Interaction, *, limit: int = 30) -> list[I
 
 
 def reply_templates(workspace: Workspace, *, channel: str) -> list[ReplyTemplate]:
-    return list(
-        ReplyTemplate.objects.for_workspace(workspace)
-        .filter(Q(channel="") | Q(channel=channel))
-        .order_by("name")
+    """The templates for `channel` (and for every channel) by name (cached)."""
+    every = _cached(
+        f"reply-templates:{workspace.pk}",
+        lambda: list(ReplyTemplate.objects.for_workspace(workspace).order_by("name")),
     )
+    return [template for template in every if template.channel in ("", channel)]
+
+
+def forget_reply_templates(workspace_id: int) -> None:
+    """A template was added, changed or deleted."""
+    _forget(f"reply-templates:{workspace_id}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from inbox.models import (
     User,
     Workspace,
 )
+from inbox.selectors import forget_reply_templates
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def create_reply_template(
 ) -> ReplyTemplate:
     """Raises TemplateNameTaken when the workspace already has a template of that name."""
     _check_template_name(workspace, name, exclude_pk=None)
+    forget_reply_templates(workspace.pk)
     return ReplyTemplate.objects.create(workspace=workspace, name=name, text=text, channel=channel)
 
 
@@ -108,11 +110,13 @@ def update_reply_template(
     _check_template_name(template.workspace, name, exclude_pk=template.pk)
     template.name, template.text, template.channel = name, text, channel
     template.save(update_fields=["name", "text", "channel", "updated_at"])
+    forget_reply_templates(template.workspace_id)
     return template
 
 
 def delete_reply_template(template: ReplyTemplate, *, actor: User | None) -> None:
     """Auto-reply rules that used it keep running without a template (SET_NULL)."""
+    forget_reply_templates(template.workspace_id)
     template.delete()
 
 

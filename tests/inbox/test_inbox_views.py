@@ -470,6 +470,40 @@ def test_interaction_assignee_picker_follows_the_team_at_once(
     assert "Новая Коллега" not in _body(admin_client_member.get(pane, **HX))
 
 
+def test_interaction_template_picker_follows_template_edits_at_once(
+    admin_client_member, workspace, django_capture_on_commit_callbacks
+):
+    item = make_interaction(workspace=workspace, channel="review")
+    pane = reverse("inbox:interaction-detail", args=[item.pk])
+    assert "Благодарность" not in _body(admin_client_member.get(pane, **HX))  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_member.post(
+            reverse("inbox:template-create"),
+            {"name": "Благодарность", "text": "Спасибо!", "channel": "review"},
+        )
+    assert "Благодарность" in _body(admin_client_member.get(pane, **HX))
+
+    template = ReplyTemplate.objects.get(workspace=workspace)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_member.post(
+            reverse("inbox:template-update", args=[template.pk]),
+            {"name": "Вопросы", "text": "Ответ", "channel": "question"},
+        )
+    assert "Вопросы" not in _body(admin_client_member.get(pane, **HX))  # not for reviews
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_member.post(
+            reverse("inbox:template-update", args=[template.pk]),
+            {"name": "Для всех", "text": "Ответ", "channel": ""},
+        )
+    assert "Для всех" in _body(admin_client_member.get(pane, **HX))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_member.post(reverse("inbox:template-delete", args=[template.pk]))
+    assert "Для всех" not in _body(admin_client_member.get(pane, **HX))
+
+
 def test_interaction_history_loads_when_opened(agent_client, workspace):
     item = make_interaction(workspace=workspace, unread_count=1)
     agent_client.post(reverse("inbox:interaction-read", args=[item.pk]))  # an event
