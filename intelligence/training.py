@@ -57,6 +57,7 @@ class Config:
     weak: bool = True
     weak_l2: float = 1e-3
     weak_epochs: int = 6
+    weak_min_count: int = 8
     seed: int = 20261126
 
 
@@ -220,7 +221,7 @@ def train_weak(
         epochs=config.weak_epochs,
         learning_rate=config.learning_rate,
         seed=config.seed,
-        keep=_keep(rows, max(config.min_count, 3)),
+        keep=_keep(rows, config.weak_min_count),
     )
 
 
