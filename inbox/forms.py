@@ -545,6 +545,13 @@ class StatusForm(forms.Form):
         return cleaned
 
 
+class ProductSearchForm(forms.Form):
+    """What was typed into the product filter's search box, and the product chosen now."""
+
+    product_q = forms.CharField(max_length=100, required=False)
+    product = IdFilterField(coerce=int, required=False, empty_value=None)
+
+
 class AssignForm(forms.Form):
     assignee = forms.TypedChoiceField(
         label=_("Assignee"), coerce=int, required=False, empty_value=None

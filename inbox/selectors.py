@@ -408,14 +408,19 @@ def saved_view_counts(
     return counts
 
 
-def visible_saved_views(workspace: Workspace, *, user: User) -> QuerySet[SavedView]:
-    """The member's own views and the team's shared ones."""
-    return (
-        SavedView.objects.for_workspace(workspace)
-        .filter(Q(owner=user) | Q(is_shared=True))
-        .select_related("owner")
-        .order_by("name", "id")
+def visible_saved_views(workspace: Workspace, *, user: User) -> list[SavedView]:
+    """The member's own views and the team's shared ones, by name (the workspace's views are
+    cached)."""
+    every = _cached(
+        f"saved-views:{workspace.pk}",
+        lambda: list(SavedView.objects.for_workspace(workspace).order_by("name", "id")),
     )
+    return [view for view in every if view.owner_id == user.pk or view.is_shared]
+
+
+def forget_saved_views(workspace_id: int) -> None:
+    """A view was saved or deleted."""
+    _forget(f"saved-views:{workspace_id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,10 +492,38 @@ def inbox_choices(workspace: Workspace, *, product_id: int | None = None) -> Inb
             members=member_choices(workspace),
         )
         cache.set(key, choices, CHOICES_CACHE_SECONDS)
-    if product_id is not None and all(pk != product_id for pk, _label in choices.products):
-        chosen = _product_choices(Product.objects.for_workspace(workspace).filter(pk=product_id))
-        return replace(choices, products=choices.products + chosen)
-    return choices
+    return replace(choices, products=_with_chosen(workspace, choices.products, product_id))
+
+
+def _with_chosen(
+    workspace: Workspace, products: list[tuple[int, str]], chosen: int | None
+) -> list[tuple[int, str]]:
+    """`products`, plus the chosen one when it is not among them."""
+    if chosen is None or any(pk == chosen for pk, _label in products):
+        return products
+    return products + _product_choices(Product.objects.for_workspace(workspace).filter(pk=chosen))
+
+
+PRODUCT_SEARCH_LIMIT = 50
+
+
+def product_search(
+    workspace: Workspace, query: str, *, chosen: int | None = None
+) -> list[tuple[int, str]]:
+    """Products whose name, brand, article or marketplace id contains `query`, by name
+    (at most `PRODUCT_SEARCH_LIMIT`; the chosen one is kept): the product filter can reach any
+    product of the shop."""
+    query = query.strip()
+    products = Product.objects.for_workspace(workspace)
+    if query:
+        products = products.filter(
+            Q(name__icontains=query)
+            | Q(brand__icontains=query)
+            | Q(article__icontains=query)
+            | Q(external_id__icontains=query)
+        )
+    found = _product_choices(products.order_by("name", "id")[:PRODUCT_SEARCH_LIMIT])
+    return _with_chosen(workspace, found, chosen)
 
 
 def _product_choices(products: QuerySet[Product]) -> list[tuple[int, str]]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("inbox/bulk/", inbox_views.inbox_bulk, name="inbox-bulk"),
     path("inbox/bulk/progress/", inbox_views.inbox_bulk_progress, name="inbox-bulk-progress"),
     path("inbox/views/", inbox_views.saved_views, name="saved-views"),
+    path("inbox/products/", inbox_views.inbox_product_options, name="inbox-product-options"),
     path(
         "inbox/views/<int:view_id>/delete/",
         inbox_views.saved_view_delete,

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agentiq.errors import DomainError
 from inbox.models import Membership, SavedView, User, Workspace
+from inbox.selectors import forget_saved_views
 
 
 class SharingNeedsAdmin(DomainError):
@@ -27,9 +28,11 @@ def create_saved_view(
     """Save a filter. Raises `SharingNeedsAdmin` when an agent tries to share it."""
     if is_shared and not _is_admin(workspace, actor):
         raise SharingNeedsAdmin
-    return SavedView.objects.create(
+    view = SavedView.objects.create(
         workspace=workspace, owner=actor, name=name, query=query, is_shared=is_shared
     )
+    forget_saved_views(workspace.pk)
+    return view
 
 
 def delete_saved_view(view: SavedView, *, actor: User) -> None:
@@ -37,3 +40,4 @@ def delete_saved_view(view: SavedView, *, actor: User) -> None:
     if view.owner_id != actor.pk and not (view.is_shared and _is_admin(view.workspace, actor)):
         raise NotYourView
     view.delete()
+    forget_saved_views(view.workspace_id)

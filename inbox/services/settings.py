@@ -100,8 +100,11 @@ def create_reply_template(
 ) -> ReplyTemplate:
     """Raises TemplateNameTaken when the workspace already has a template of that name."""
     _check_template_name(workspace, name, exclude_pk=None)
+    template = ReplyTemplate.objects.create(
+        workspace=workspace, name=name, text=text, channel=channel
+    )
     forget_reply_templates(workspace.pk)
-    return ReplyTemplate.objects.create(workspace=workspace, name=name, text=text, channel=channel)
+    return template
 
 
 def update_reply_template(
@@ -116,8 +119,8 @@ def update_reply_template(
 
 def delete_reply_template(template: ReplyTemplate, *, actor: User | None) -> None:
     """Auto-reply rules that used it keep running without a template (SET_NULL)."""
-    forget_reply_templates(template.workspace_id)
     template.delete()
+    forget_reply_templates(template.workspace_id)
 
 
 # --- Auto-reply rules ----------------------------------------------------------------------

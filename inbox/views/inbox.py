@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseNotModified, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from inbox.forms import (
     InboxFilterForm,
     NoteForm,
     PresenceForm,
+    ProductSearchForm,
     ReplyForm,
     SavedViewForm,
     StatusForm,
@@ -159,6 +160,19 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
     if fingerprint:
         response["ETag"] = etag
     return response
+
+
+@require_GET
+@workspace_required
+def inbox_product_options(request: WorkspaceRequest) -> HttpResponse:
+    """The product filter's options for what the seller typed into its search box."""
+    form = ProductSearchForm(request.GET)
+    form.is_valid()
+    chosen = form.cleaned_data.get("product")
+    products = selectors.product_search(
+        request.workspace, form.cleaned_data.get("product_q", ""), chosen=chosen
+    )
+    return render(request, f"{TEMPLATE}#product-options", {"products": products, "chosen": chosen})
 
 
 # --- one interaction ---------------------------------------------------------------------------
@@ -572,7 +586,7 @@ def inbox_bulk_progress(request: WorkspaceRequest) -> HttpResponse:
 
 def _saved_views_context(request: WorkspaceRequest, *, with_counts: bool = True) -> dict[str, Any]:
     """The saved views, with their live counts unless the page loads those right after."""
-    views = list(selectors.visible_saved_views(request.workspace, user=request.user))
+    views = selectors.visible_saved_views(request.workspace, user=request.user)
     labels: dict[int, str] = {}
     if with_counts:
         view_filters = {view.pk: InboxFilterForm(QueryDict(view.query)).filters() for view in views}
@@ -616,9 +630,10 @@ def saved_views(request: WorkspaceRequest) -> HttpResponse:
 @require_POST
 @workspace_required
 def saved_view_delete(request: WorkspaceRequest, view_id: int) -> HttpResponse:
-    view = get_object_or_404(
-        selectors.visible_saved_views(request.workspace, user=request.user), pk=view_id
-    )
+    visible = selectors.visible_saved_views(request.workspace, user=request.user)
+    view = next((view for view in visible if view.pk == view_id), None)
+    if view is None:
+        raise Http404
     try:
         saved_view_services.delete_saved_view(view, actor=request.user)
     except DomainError as error:

@@ -70,6 +70,7 @@ def seller(db):
     )
     account = make_account(workspace=workspace, name="WB Ромашка", sandbox_mode=True)
     product = make_product(workspace=workspace, account=account, name="Футболка хлопковая")
+    make_product(workspace=workspace, account=account, name="Кружка керамическая")
     items = [
         make_interaction(
             workspace=workspace,
@@ -235,6 +236,16 @@ def test_inbox_end_to_end_on_desktop_and_phone(browser: Browser, live_server, se
     page.locator("#saved-view-form button[type=submit]").click()
     expect(page.locator("#saved-views a", has_text="Пятёрки")).to_be_visible()
     assert SavedView.objects.get(name="Пятёрки").query == "rating=5"
+
+    # Filter by a product found by typing part of its name.
+    page.goto(f"{live_server.url}/app/inbox/")
+    page.locator(".filter-details summary").click()
+    expect(page.locator("#id_product option", has_text="Кружка")).to_have_count(1)
+    page.locator("#product-search").fill("футб")
+    expect(page.locator("#id_product option", has_text="Кружка")).to_have_count(0)
+    page.locator("#id_product").select_option(label="Футболка хлопковая")
+    page.wait_for_url(f"**/app/inbox/?*product={items[0].product_id}*")
+    expect(page.locator(".interaction-row .row-name", has_text="Футболка").first).to_be_visible()
     assert errors == []
 
     # The same session on a 375 px phone: the list, then one item with a way back.

@@ -1,8 +1,10 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rq import SimpleWorker
 
 from agentiq.redis import get_queue
@@ -11,6 +13,7 @@ from inbox.models import (
     InteractionEvent,
     Membership,
     Message,
+    Product,
     ReplyTemplate,
     SavedView,
 )
@@ -82,10 +85,10 @@ def test_inbox_page_query_count_is_constant(
 
     agent_client.get(reverse("inbox:inbox"))  # the first visit stores the workspace in the session
 
-    # the user with their memberships (also the header's); rows, fingerprint; saved views
-    # (their counts come with the next request). The session and the filter choices come
+    # the user with their memberships (also the header's); rows, fingerprint. The session,
+    # the saved views (their counts come with the next request) and the filter choices come
     # from the cache since the first visit, and the session is not rewritten.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = agent_client.get(reverse("inbox:inbox"))
 
     assert len(re.findall(r'id="interaction-row-\d+"', _body(response))) == rows
@@ -246,6 +249,28 @@ def test_inbox_filters_keep_the_chosen_options_and_escape_product_names(agent_cl
     assert "<b>" not in body.split('name="product"')[1].split("</select>")[0]
 
 
+def test_inbox_product_search_reaches_any_product_and_keeps_the_chosen_one(agent_client, workspace):
+    from inbox.selectors import PRODUCT_CHOICES_LIMIT
+
+    account = make_account(workspace=workspace)
+    chosen = make_product(workspace=workspace, account=account, name="Кружка синяя")
+    old = make_product(workspace=workspace, account=account, name="Чайник <b>стальной</b>")
+    Product.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=400))
+    for n in range(PRODUCT_CHOICES_LIMIT):  # newer products push the kettle off the list
+        make_product(workspace=workspace, account=account, name=f"Футболка {n}", article="A1")
+    offered = _body(agent_client.get(reverse("inbox:inbox"), {"product": str(chosen.pk)}))
+    options = reverse("inbox:inbox-product-options")
+
+    found = _body(agent_client.get(options, {"product_q": "ЧАЙНИК", "product": chosen.pk}, **HX))
+    by_article = _body(agent_client.get(options, {"product_q": "a1"}, **HX))
+
+    assert "Чайник" not in offered and 'id="product-search"' in offered
+    assert f'<option value="{old.pk}">Чайник &lt;b&gt;стальной&lt;/b&gt;</option>' in found
+    assert f'<option value="{chosen.pk}" selected>Кружка синяя</option>' in found
+    assert found.count("<option") == 3  # "all products", the match, the chosen one
+    assert by_article.count("<option") == 1 + 50  # capped at PRODUCT_SEARCH_LIMIT
+
+
 def test_inbox_loads_account_and_product_filters_when_the_filters_are_opened(
     agent_client, workspace
 ):
@@ -261,7 +286,7 @@ def test_inbox_loads_account_and_product_filters_when_the_filters_are_opened(
     assert "Кружка" not in page and "WB Ромашка</option>" not in page
     assert controls.lstrip().startswith('<div id="filter-controls"')
     assert ">Кружка</option>" in controls and ">WB Ромашка</option>" in controls
-    assert "hx-trigger" not in controls
+    assert "toggle once" not in controls
 
 
 def test_interaction_detail_shows_the_answer_state(agent_client, workspace):
@@ -724,16 +749,25 @@ def test_inbox_bulk_progress_partial(agent_client, workspace):
 # --- saved views --------------------------------------------------------------------------------
 
 
-def test_saved_view_create_personal_and_list_with_count(agent_client, workspace, agent):
+def test_saved_view_create_personal_and_list_with_count(
+    agent_client, workspace, agent, django_capture_on_commit_callbacks
+):
     make_interaction(workspace=workspace, rating=5)
+    agent_client.get(reverse("inbox:saved-views"), **HX)  # the views are cached now
 
-    response = agent_client.post(
-        reverse("inbox:saved-views"), {"name": "Пятёрки", "query": "rating=5"}, **HX
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the commit forgets the cache
+        agent_client.post(
+            reverse("inbox:saved-views"), {"name": "Пятёрки", "query": "rating=5"}, **HX
+        )
+    listed = _body(agent_client.get(reverse("inbox:saved-views"), **HX))
 
     view = SavedView.objects.get()
     assert (view.owner, view.is_shared, view.query) == (agent, False, "rating=5")
-    assert re.search(r"Пятёрки <span class=\"count\"[^>]*>1</span>", _body(response))
+    assert re.search(r"Пятёрки <span class=\"count\"[^>]*>1</span>", listed)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(reverse("inbox:saved-view-delete", args=[view.pk]), **HX)
+    assert "Пятёрки" not in _body(agent_client.get(reverse("inbox:saved-views"), **HX))
 
 
 def test_inbox_page_names_saved_views_at_once_and_asks_for_their_counts_when_loaded(
