@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,7 +37,7 @@ from connectors.exceptions import (
     TransientMarketplaceError,
 )
 from connectors.registry import client_for
-from connectors.types import MarketplaceClient, Page
+from connectors.types import MarketplaceClient, Page, ProductCard
 from inbox.models import Channel, MarketplaceAccount, Product, SyncCursor
 from inbox.services.ingest import IngestResult, ingest_page
 
@@ -343,10 +343,21 @@ def refresh_product_cards(
             },
         )
         return 0
-    for product in stale:
+    apply_cards(stale, cards, now=now)
+    Product.objects.bulk_update(stale, CARD_FIELDS)
+    return len(cards)
+
+
+CARD_FIELDS = ["name", "brand", "article", "image_url", "card_data", "cached_at"]
+
+
+def apply_cards(
+    products: Iterable[Product], cards: Mapping[str, ProductCard], *, now: datetime
+) -> None:
+    """Copy the fetched cards onto `products` (not saved). A product whose card the marketplace
+    did not return is still marked as refreshed, so it is not asked for again on every run."""
+    for product in products:
         card = cards.get(product.external_id)
-        # A card the marketplace does not return is still marked, so it is not asked for again
-        # on every run.
         product.cached_at = now
         if card is not None:
             product.name = card.name[:500] or product.name
@@ -354,10 +365,6 @@ def refresh_product_cards(
             product.article = card.article[:200] or product.article
             product.image_url = card.image_url[:500] or product.image_url
             product.card_data = dict(card.card_data)
-    Product.objects.bulk_update(
-        stale, ["name", "brand", "article", "image_url", "card_data", "cached_at"]
-    )
-    return len(cards)
 
 
 def _set_status(account: MarketplaceAccount, status: str) -> None:

@@ -45,12 +45,14 @@ from connectors.exceptions import (
 )
 from connectors.registry import client_for
 from connectors.sync import (
+    CARD_FIELDS,
     FULL_SYNC_EVERY,
     LOCK_RENEW_SECONDS,
     LOCK_TTL_SECONDS,
     PRODUCT_REFRESH_AGE,
     PRODUCTS_PER_RUN,
     SyncReport,
+    apply_cards,
     credentials_fingerprint,
     full_sync_key,
     record_auth_error,
@@ -407,23 +409,11 @@ def _refresh_product_cards(runs: list[_Run], pool: ThreadPoolExecutor, *, now: d
                 },
             )
             continue
-        for product in run.stale:
-            card = cards.get(product.external_id)
-            # A card the marketplace does not return is still marked, so it is not asked for
-            # again on every run.
-            product.cached_at = now
-            if card is not None:
-                product.name = card.name[:500] or product.name
-                product.brand = card.brand[:200] or product.brand
-                product.article = card.article[:200] or product.article
-                product.image_url = card.image_url[:500] or product.image_url
-                product.card_data = dict(card.card_data)
+        apply_cards(run.stale, cards, now=now)
         run.report.products_refreshed = len(cards)
         changed += run.stale
     if changed:
-        Product.objects.bulk_update(
-            changed, ["name", "brand", "article", "image_url", "card_data", "cached_at"]
-        )
+        Product.objects.bulk_update(changed, CARD_FIELDS)
 
 
 def _finish_ok(runs: list[_Run]) -> None:
