@@ -362,6 +362,7 @@ DEV_FILES: tuple[str, ...] = (
     "dev_reviews_3.csv",
     "dev_reviews_4.csv",
     "dev_reviews_5.csv",
+    "dev_reviews_6.csv",
 )
 
 
