@@ -1,6 +1,7 @@
 from typing import Any, cast
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from inbox.tenancy import WorkspaceRequest
 
@@ -13,6 +14,7 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     # WorkspaceMiddleware sets a workspace only for a logged-in member, with their membership.
     member_request = cast(WorkspaceRequest, request)
     return {
+        "inbox_url": reverse("inbox:inbox"),  # printed many times on inbox pages
         "workspace": ws,
         "membership": member_request.membership,
         "user_memberships": sorted(
