@@ -266,15 +266,14 @@ class _Signals:
 def analyze_text(inp: AnalysisInput) -> Analysis:
     """Analyse one review, question or chat message with the offline rules engine."""
     signals = _signals(inp)
-    sentiment = _sentiment(signals, inp.rating)
-    intent, issue = _intent(signals, sentiment, inp.channel)
-    needs_response = _needs_response(sentiment, intent, issue, signals, inp.channel)
+    view = _rule_view(signals, inp)
+    sentiment, intent = Sentiment(view.sentiment), Intent(view.intent)
+    needs_response = view.needs_response
     model = learned.default_model()
     if model is not None and inp.channel == Channel.REVIEW and inp.rating is not None:
         # The learned layer weighs the rules' cues and verdicts against each other; it was
         # trained on rated reviews only, so questions, chats and unrated texts keep the rules'
         # verdicts.
-        view = _view(signals, inp.rating, sentiment, intent, needs_response)
         sentiment, intent, needs_response = _learned_verdicts(model, view)
     priority, reasons = _priority(signals, sentiment, intent, needs_response, inp)
     return Analysis(
@@ -290,25 +289,18 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
 
 def rule_view(inp: AnalysisInput) -> learned.RuleView:
     """What the rules alone make of ``inp``: the input of the learned layer (and its training)."""
-    signals = _signals(inp)
+    return _rule_view(_signals(inp), inp)
+
+
+def _rule_view(signals: _Signals, inp: AnalysisInput) -> learned.RuleView:
     sentiment = _sentiment(signals, inp.rating)
     intent, issue = _intent(signals, sentiment, inp.channel)
     needs_response = _needs_response(sentiment, intent, issue, signals, inp.channel)
-    return _view(signals, inp.rating, sentiment, intent, needs_response)
-
-
-def _view(
-    signals: _Signals,
-    rating: int | None,
-    sentiment: Sentiment,
-    intent: Intent,
-    needs_response: bool,
-) -> learned.RuleView:
     return learned.RuleView(
         keys=signals.keys,
         scores=signals.scores,
         questions=signals.questions,
-        rating=rating,
+        rating=inp.rating,
         sentiment=sentiment.value,
         intent=intent.value,
         needs_response=needs_response,
