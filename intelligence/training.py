@@ -291,15 +291,20 @@ def score(
         model.verdicts(v) if model else (v.sentiment, v.intent, v.needs_response)
         for v in test_views
     ]
+    return _scores(predicted, test)
+
+
+def _scores(predicted: Sequence[tuple[str, str, bool]], rows: Sequence[Row]) -> Scores:
+    """Verdicts (sentiment, intent, needs_response) against the labels of ``rows``."""
     return Scores(
         sentiment_macro_f1=macro_f1(
-            [r.sentiment for r in test], [p[0] for p in predicted], SENTIMENTS
+            [r.sentiment for r in rows], [p[0] for p in predicted], SENTIMENTS
         ),
-        intent_accuracy=accuracy([r.intent for r in test], [p[1] for p in predicted]),
+        intent_accuracy=accuracy([r.intent for r in rows], [p[1] for p in predicted]),
         needs_response_accuracy=accuracy(
-            [r.needs_response == "yes" for r in test], [p[2] for p in predicted]
+            [r.needs_response == "yes" for r in rows], [p[2] for p in predicted]
         ),
-        rows=len(test),
+        rows=len(rows),
     )
 
 
@@ -327,17 +332,7 @@ def cross_validate(
         )
         for i in test_idx:
             predicted[i] = model.verdicts(labelled_views[i])
-    model_scores = Scores(
-        sentiment_macro_f1=macro_f1(
-            [r.sentiment for r in labelled], [p[0] for p in predicted], SENTIMENTS
-        ),
-        intent_accuracy=accuracy([r.intent for r in labelled], [p[1] for p in predicted]),
-        needs_response_accuracy=accuracy(
-            [r.needs_response == "yes" for r in labelled], [p[2] for p in predicted]
-        ),
-        rows=len(labelled),
-    )
-    return model_scores, score(None, labelled_views, labelled)
+    return _scores(predicted, labelled), score(None, labelled_views, labelled)
 
 
 def weak_rows(weak: Sequence[Row], labelled: Sequence[Row]) -> list[Row]:
