@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +63,7 @@ from connectors.types import MarketplaceClient, Page, ProductCard
 from inbox.models import Channel, MarketplaceAccount, Product, SyncCursor
 from inbox.services import pipeline_hooks
 from inbox.services.ingest import ingest_page
+from inbox.services.sla import sla_minutes_of
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +268,7 @@ def sync_accounts(
 
 def _sync_runs(runs: list[_Run], locks: BatchSyncLocks, *, now: datetime | None) -> None:
     states = _cursor_states(runs)
+    sla = sla_minutes_of(run.account.workspace_id for run in runs)
     MarketplaceAccount.objects.filter(pk__in=[run.account.pk for run in runs]).update(
         sync_status=MarketplaceAccount.SyncStatus.RUNNING
     )
@@ -284,7 +286,7 @@ def _sync_runs(runs: list[_Run], locks: BatchSyncLocks, *, now: datetime | None)
             )
         # Stored in submission order while later accounts are still being fetched.
         for run in runs:
-            if _store(run, states[run.account.pk]):
+            if _store(run, states[run.account.pk], sla.get(run.account.workspace_id, {})):
                 finished.append(run)
             else:
                 # Failed or handed on: its lock goes now, so its own job can take it.
@@ -315,8 +317,11 @@ def _cursor_states(runs: list[_Run]) -> dict[int, dict[str, dict[str, Any]]]:
     return states
 
 
-def _store(run: _Run, states: dict[str, dict[str, Any]]) -> bool:
-    """Store the account's fetched pages; True when its sync is complete and well.
+def _store(
+    run: _Run, states: dict[str, dict[str, Any]], sla: Mapping[tuple[str, str], int]
+) -> bool:
+    """Store the account's fetched pages (`sla`: its workspace's SLA minutes); True when its
+    sync is complete and well.
 
     The per-account job boundary inside the batch: every failure is recorded on this account
     (and unexpected ones logged with their trace) instead of failing the batch.
@@ -334,7 +339,7 @@ def _store(run: _Run, states: dict[str, dict[str, Any]]) -> bool:
             report.pages += 1
             moved = dict(page.next_state) != states[channel]
             if page.items or page.malformed or moved:
-                result = ingest_page(account, channel, page, now=timezone.now())
+                result = ingest_page(account, channel, page, now=timezone.now(), sla=sla)
                 report.created += result.created
                 report.updated += result.updated
                 report.malformed += result.malformed

@@ -99,9 +99,15 @@ def _attachments(values: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def ingest_page(
-    account: MarketplaceAccount, channel: str, page: Page, *, now: datetime
+    account: MarketplaceAccount,
+    channel: str,
+    page: Page,
+    *,
+    now: datetime,
+    sla: Mapping[tuple[str, str], int] | None = None,
 ) -> IngestResult:
     """Store one fetched page and move the channel's cursor to `page.next_state`, atomically.
+    `sla`: the workspace's SLA minutes (`sla_minutes`) when the caller already has them.
 
     Side effects (all in one transaction): products, customers (+ aggregates for new
     interactions), interactions, messages, `received` / `updated` / `sync_error` events,
@@ -116,7 +122,13 @@ def ingest_page(
         product_ids = _upsert_products(account, items, now=now)
         customer_ids = _upsert_customers(account, items, now=now)
         created, updated, journeys = _upsert_interactions(
-            account, channel, items, product_ids, customer_ids, now=now
+            account,
+            channel,
+            items,
+            product_ids,
+            customer_ids,
+            now=now,
+            sla=sla if sla is not None else sla_minutes(account.workspace_id),
         )
         updated_ids = [pk for pk, _item in updated]
         messages = _insert_messages(account, channel, created, updated, now=now)
@@ -344,6 +356,7 @@ def _upsert_interactions(
     customer_ids: dict[str, int],
     *,
     now: datetime,
+    sla: Mapping[tuple[str, str], int],
 ) -> tuple[list[tuple[int, ItemData]], list[tuple[int, ItemData]], list[JourneyRow]]:
     """Insert new interactions, rewrite changed ones.
 
@@ -357,7 +370,7 @@ def _upsert_interactions(
     for lookup in matching("external_id", [item.external_id for item in items]):
         for row in Interaction.objects.filter(**lookup, **scope).values(*_INTERACTION_LOAD_FIELDS):
             existing[row["external_id"]] = row
-    minutes = _normal_minutes(account, channel)
+    minutes = sla.get((channel, Priority.NORMAL))  # new interactions start at normal priority
     edits_left = answer_edits(account.marketplace).edits
     new_rows: list[tuple[dict[str, Any], ItemData]] = []
     updated: list[tuple[int, ItemData]] = []
@@ -404,11 +417,6 @@ def _upsert_interactions(
         for (pk, _item), (row, _item) in zip(created, new_rows, strict=True)
     ]
     return created, updated, journeys
-
-
-def _normal_minutes(account: MarketplaceAccount, channel: str) -> int | None:
-    """New interactions start at normal priority; the AI may re-prioritise them later."""
-    return sla_minutes(account.workspace_id).get((channel, Priority.NORMAL))
 
 
 def _insert_messages(

@@ -5,7 +5,7 @@
 chat message) with a constant number of queries for any number of interactions.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,12 +21,18 @@ FALLBACK_MINUTES = 1440
 
 def sla_minutes(workspace: Workspace | int) -> dict[tuple[str, str], int]:
     """(channel, priority) → minutes, for one workspace (or its id; one query)."""
-    return {
-        (channel, priority): minutes
-        for channel, priority, minutes in SLARule.objects.for_workspace(workspace).values_list(  # type: ignore[arg-type]
-            "channel", "priority", "minutes"
-        )
-    }
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    return sla_minutes_of([workspace_id]).get(workspace_id, {})
+
+
+def sla_minutes_of(workspace_ids: Iterable[int]) -> dict[int, dict[tuple[str, str], int]]:
+    """workspace id → (channel, priority) → minutes, for several workspaces in one query."""
+    rules: dict[int, dict[tuple[str, str], int]] = {}
+    for workspace_id, channel, priority, minutes in SLARule.objects.filter(
+        workspace_id__in=set(workspace_ids)
+    ).values_list("workspace_id", "channel", "priority", "minutes"):
+        rules.setdefault(workspace_id, {})[(channel, priority)] = minutes
+    return rules
 
 
 def sla_deadline(
@@ -63,12 +69,7 @@ def refresh_sla_deadlines(interaction_ids: Sequence[int]) -> int:
         )
     if not rows:
         return 0
-    rules = {
-        (workspace_id, channel, priority): minutes
-        for workspace_id, channel, priority, minutes in SLARule.objects.filter(
-            workspace_id__in={row[1] for row in rows}
-        ).values_list("workspace_id", "channel", "priority", "minutes")
-    }
+    rules = sla_minutes_of(row[1] for row in rows)
     chat_ids = [row[0] for row in rows if row[2] == Channel.CHAT]
     last_inbound: dict[int, datetime] = {}
     for lookup in matching("interaction_id", chat_ids):
@@ -81,7 +82,7 @@ def refresh_sla_deadlines(interaction_ids: Sequence[int]) -> int:
     changed = []
     for pk, workspace_id, channel, priority, occurred_at, last_at, window, current in rows:
         start = (last_inbound.get(pk) or last_at) if channel == Channel.CHAT else occurred_at
-        minutes = rules.get((workspace_id, channel, priority))
+        minutes = rules.get(workspace_id, {}).get((channel, priority))
         deadline = start + timedelta(minutes=FALLBACK_MINUTES if minutes is None else minutes)
         if window is not None and window < deadline:
             deadline = window
