@@ -276,6 +276,7 @@ class InteractionEvent(TenantModel):
     class Kind(models.TextChoices):
         RECEIVED = "received", _("Arrived")
         UPDATED = "updated", _("Changed on the marketplace")
+        READ = "read", _("Read by the team")
         ANALYZED = "analyzed", _("Analysed")
         STATUS_CHANGED = "status_changed", _("Status changed")
         ASSIGNED = "assigned", _("Assigned")

@@ -159,7 +159,7 @@ def add_note(
 def mark_read(interaction: Interaction, *, actor: User) -> Interaction:
     """Clear the unread counter when a member opens the interaction.
 
-    Writes an UPDATED event with `{"read": n}` only when something was unread, so opening an
+    Writes a READ event with `{"read": n}` only when something was unread, so opening an
     already-read item costs one cheap query and no write.
     """
     if interaction.unread_count == 0:
@@ -171,7 +171,7 @@ def mark_read(interaction: Interaction, *, actor: User) -> Interaction:
             return locked
         locked.unread_count = 0
         locked.save(update_fields=["unread_count", "updated_at"])
-        _event(locked, kind=InteractionEvent.Kind.UPDATED, actor=actor, payload={"read": unread})
+        _event(locked, kind=InteractionEvent.Kind.READ, actor=actor, payload={"read": unread})
     interaction.unread_count = 0
     return interaction
 

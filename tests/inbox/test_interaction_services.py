@@ -110,7 +110,7 @@ def test_mark_read_clears_unread_once(workspace, agent):
 
     interaction.refresh_from_db()
     assert interaction.unread_count == 0
-    assert _events(interaction) == [("updated", {"read": 3})]
+    assert _events(interaction) == [("read", {"read": 3})]
 
 
 def test_publish_drafts_queues_good_drafts_and_counts_skips(
