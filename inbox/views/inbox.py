@@ -446,7 +446,7 @@ def interaction_assign(request: WorkspaceRequest, pk: int) -> HttpResponse:
     interaction = _load(request, pk)
     members = {m.user_id: m.user for m in selectors.workspace_members(request.workspace)}
     form = AssignForm(
-        request.POST, members=[(pk, user.get_full_name()) for pk, user in members.items()]
+        request.POST, members=[(user_id, user.get_full_name()) for user_id, user in members.items()]
     )
     if form.is_valid():
         assignee = members.get(form.cleaned_data["assignee"])
