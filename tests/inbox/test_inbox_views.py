@@ -544,6 +544,20 @@ def test_interaction_history_loads_when_opened(agent_client, workspace):
     assert str(event.get_kind_display()) in opened
 
 
+def test_interaction_history_without_events_says_so(agent_client, workspace):
+    item = make_interaction(workspace=workspace)
+
+    opened = _body(
+        agent_client.get(
+            reverse("inbox:interaction-detail", args=[item.pk]),
+            HTTP_HX_TARGET="interaction-timeline",
+            **HX,
+        )
+    )
+
+    assert "<li>Событий пока нет.</li>" in opened
+
+
 def test_interaction_note_is_private_and_shown(agent_client, workspace):
     item = make_interaction(workspace=workspace)
 
