@@ -65,7 +65,7 @@ class Interaction(TenantModel):
     marketplace = models.CharField(_("marketplace"), max_length=8, choices=Marketplace.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     external_id = models.CharField(_("marketplace id"), max_length=128)
-    product = models.ForeignKey(  # ix_product_occurred
+    product = models.ForeignKey(  # ix_product_channel_name
         Product,
         on_delete=models.SET_NULL,
         null=True,
@@ -165,8 +165,13 @@ class Interaction(TenantModel):
             ),
             # AI job: items still waiting for analysis
             models.Index(fields=["workspace", "analyzed_at"], name="ix_ws_analyzed"),
-            # analytics per product
-            models.Index(fields=["product", "occurred_at"], name="ix_product_occurred"),
+            # a product's items (the inbox product filter, product deletion) and journey
+            # linking's weak links: the same product and customer name in another channel
+            # within a few days (linking._weak_candidates_by_row)
+            models.Index(
+                fields=["product", "channel", "customer_name", "occurred_at"],
+                name="ix_product_channel_name",
+            ),
             # "assigned to me"; most items have no assignee, so only assigned ones are indexed
             models.Index(
                 fields=["assignee"], condition=Q(assignee__isnull=False), name="ix_assignee"

@@ -188,19 +188,19 @@ def _upsert_products(
                     }
                 )
     missing = [
-        {
-            "workspace_id": account.workspace_id,
-            "account_id": account.pk,
-            "external_id": external,
-            "name": name,
-            "brand": brand,
-            "article": article,
-        }
+        {"external_id": external, "name": name, "brand": brand, "article": article}
         for external, (name, brand, article) in fields.items()
         if external not in ids
     ]
     ids.update(
-        insert_rows(Product, missing, now=now, key="external_id", scope={"account": account})
+        insert_rows(
+            Product,
+            missing,
+            now=now,
+            key="external_id",
+            scope={"account": account},
+            constants={"workspace_id": account.workspace_id, "account_id": account.pk},
+        )
     )
     update_rows(Product, changed, ["name", "brand", "article", "updated_at"])
     return ids
@@ -228,11 +228,13 @@ def _upsert_customers(
             if new and new != display_name:
                 changed.append({"id": pk, "display_name": new, "updated_at": now})
     missing = [
-        {"external_id": external, "display_name": name, **scope}
+        {"external_id": external, "display_name": name}
         for external, name in names.items()
         if external not in ids
     ]
-    ids.update(insert_rows(Customer, missing, now=now, key="external_id", scope=scope))
+    ids.update(
+        insert_rows(Customer, missing, now=now, key="external_id", scope=scope, constants=scope)
+    )
     update_rows(Customer, changed, ["display_name", "updated_at"])
     return ids
 
@@ -396,7 +398,7 @@ def _upsert_interactions(
         )
         old = existing.get(item.external_id)
         if old is None:
-            new_rows.append(({**constants, **values}, item))
+            new_rows.append((values, item))
             continue
         merged = _merged(old, values, is_chat=is_chat)
         if merged is None:
@@ -407,7 +409,12 @@ def _upsert_interactions(
         changes.append({"id": old["id"], "updated_at": now, **merged})
         updated.append((old["id"], item))
     created_ids = insert_rows(
-        Interaction, [row for row, _item in new_rows], now=now, key="external_id", scope=scope
+        Interaction,
+        [row for row, _item in new_rows],
+        now=now,
+        key="external_id",
+        scope=scope,
+        constants=constants,
     )
     fields = [name for name in _INTERACTION_UPDATE_FIELDS if name in changed_fields]
     update_rows(Interaction, changes, [*fields, "updated_at"])
@@ -445,7 +452,6 @@ def _insert_messages(
             stored[(interaction_id, external)] = (pk, text)
     new: list[dict[str, Any]] = []
     edited: list[dict[str, Any]] = []
-    workspace_id = account.workspace_id
     for pk, item in [*created, *updated]:
         if is_chat:
             for message in item.messages:
@@ -460,7 +466,6 @@ def _insert_messages(
                 inbound = message.direction == Message.Direction.INBOUND
                 new.append(
                     {
-                        "workspace_id": workspace_id,
                         "interaction_id": pk,
                         "external_id": key[1],
                         "direction": message.direction,
@@ -478,7 +483,6 @@ def _insert_messages(
             if known is None:
                 new.append(
                     {
-                        "workspace_id": workspace_id,
                         "interaction_id": pk,
                         "external_id": ANSWER_EXTERNAL_ID,
                         "direction": Message.Direction.OUTBOUND,
@@ -492,7 +496,7 @@ def _insert_messages(
                 # A review's answer can be edited on the marketplace: keep its text current.
                 edited.append({"id": known[0], "text": item.answer_text, "updated_at": now})
     # The unique (interaction, external_id) constraint stays the safety net.
-    insert_rows(Message, new, now=now)
+    insert_rows(Message, new, now=now, constants={"workspace_id": account.workspace_id})
     update_rows(Message, edited, ["text", "updated_at"])
     return len(new) + len(edited)
 
@@ -550,22 +554,21 @@ def _insert_events(
     *,
     now: datetime,
 ) -> None:
-    kinds = [(pk, InteractionEvent.Kind.RECEIVED) for pk, _item in created]
-    kinds += [(pk, InteractionEvent.Kind.UPDATED) for pk in updated_ids]
-    insert_rows(
-        InteractionEvent,
-        [
-            {
+    for kind, ids in (
+        (InteractionEvent.Kind.RECEIVED, [pk for pk, _item in created]),
+        (InteractionEvent.Kind.UPDATED, updated_ids),
+    ):
+        insert_rows(
+            InteractionEvent,
+            [{"interaction_id": pk} for pk in ids],
+            now=now,
+            constants={
                 "workspace_id": account.workspace_id,
                 "account_id": account.pk,
-                "interaction_id": pk,
                 "kind": kind,
                 "payload": {"source": "sync"},
-            }
-            for pk, kind in kinds
-        ],
-        now=now,
-    )
+            },
+        )
 
 
 def _record_malformed(

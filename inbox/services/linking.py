@@ -19,10 +19,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from inbox.models import Interaction, InteractionLink
+from inbox.models import Channel, Interaction, InteractionLink
 from inbox.services.rows import in_chunks, matching
 
 WEAK_LINK_DAYS = 3
@@ -73,7 +74,7 @@ def link_journeys(workspace_id: int, new: Sequence[JourneyRow], *, now: datetime
                 best[pair] = rank
 
     # Indexes: ix_ws_order (workspace, order_id), ix_customer_occurred (customer, occurred_at),
-    # ix_product_occurred (product, occurred_at).
+    # ix_product_channel_name (product, channel, customer name, occurred_at).
     by_order = _newest(
         Interaction.objects.filter(workspace_id=workspace_id),
         "order_id",
@@ -119,11 +120,63 @@ def _newest(queryset: QuerySet[Interaction], column: str, keys: set[Any]) -> dic
 
 
 def _weak_candidates(new: Sequence[JourneyRow]) -> Iterable[tuple[JourneyRow, list[int]]]:
-    """(interaction, others) of the same customer name and product within the window."""
+    """(interaction, others): up to `WEAK_LINKS_PER_ITEM` interactions of another channel with
+    the same customer name and product within the window (oldest first), never of another
+    known buyer."""
     rows = [row for row in new if row.customer_name and row.product_id is not None]
     if not rows:
-        return
+        return []
     window = timedelta(days=WEAK_LINK_DAYS)
+    if connection.vendor == "postgresql":
+        return _weak_candidates_by_row(rows, window)
+    return _weak_candidates_by_page(rows, window)
+
+
+def _weak_candidates_by_row(
+    rows: Sequence[JourneyRow], window: timedelta
+) -> list[tuple[JourneyRow, list[int]]]:
+    """PostgreSQL: one query over the rows, which are stored already (their ids are the only
+    parameter); each probes ix_product_channel_name per other channel within its own window
+    and stops at the first `WEAK_LINKS_PER_ITEM` matches (a popular product has hundreds of
+    buyers with the same first name within a few days)."""
+    table = Interaction._meta.db_table
+    others: dict[int, list[int]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.id, near.id "  # noqa: S608 - the table name comes from the model
+            f"FROM {table} AS w CROSS JOIN unnest(%s::varchar[]) AS c(channel) "
+            # One probe per other channel: all its conditions are index conditions, even
+            # before the planner has statistics of a table that a first sync fills.
+            "CROSS JOIN LATERAL (SELECT i.id, i.occurred_at "
+            f"FROM {table} AS i "
+            "WHERE i.product_id = w.product_id AND i.customer_name = w.customer_name "
+            "AND i.channel = c.channel "
+            "AND i.occurred_at BETWEEN w.occurred_at - make_interval(secs => %s) "
+            "AND w.occurred_at + make_interval(secs => %s) "
+            "AND (i.customer_id IS NULL OR w.customer_id IS NULL "
+            "OR i.customer_id = w.customer_id) "
+            "ORDER BY i.occurred_at, i.id LIMIT %s) AS near "
+            "WHERE w.id = ANY(%s::bigint[]) AND c.channel <> w.channel "
+            "ORDER BY w.id, near.occurred_at, near.id",
+            [
+                Channel.values,
+                window.total_seconds(),
+                window.total_seconds(),
+                WEAK_LINKS_PER_ITEM,
+                [row.id for row in rows],
+            ],
+        )
+        for pk, other in cursor.fetchall():
+            if len(others[pk]) < WEAK_LINKS_PER_ITEM:
+                others[pk].append(other)
+    return [(row, others[row.id]) for row in rows]
+
+
+def _weak_candidates_by_page(
+    rows: Sequence[JourneyRow], window: timedelta
+) -> Iterable[tuple[JourneyRow, list[int]]]:
+    """Elsewhere (SQLite): the page's (product, name) pairs over its whole time span, in
+    chunks, then each row's window in Python."""
     start = min(row.occurred_at for row in rows) - window
     end = max(row.occurred_at for row in rows) + window
     groups: dict[tuple[int | None, str], list[JourneyRow]] = defaultdict(list)

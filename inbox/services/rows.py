@@ -1,22 +1,26 @@
 """Write many rows at once: COPY on PostgreSQL, `bulk_create`/`bulk_update` elsewhere (SQLite).
 
 The sync writes thousands of rows per page. Django's bulk methods build one parameter per value
-(and `bulk_update` a CASE per column and row) which psycopg quotes in Python; COPY streams the
-rows through the C adapters instead. On PostgreSQL the rows go into a per-connection temporary
-staging table (no indexes, no WAL), then into the real table with one statement:
-`INSERT … SELECT … ON CONFLICT DO NOTHING` (the unique constraints stay the safety net, as with
-`bulk_create(ignore_conflicts=True)`) or `UPDATE … FROM` the staged rows. A few rows are
-inserted with one plain `INSERT … VALUES … ON CONFLICT DO NOTHING` instead.
+(and `bulk_update` a CASE per column and row) which psycopg quotes in Python; a binary COPY
+streams the rows through the C adapters instead, with the column types given up front (no
+per-value type lookup) and JSON values dumped by orjson. On PostgreSQL the rows go into a
+per-connection temporary staging table (no indexes, no WAL), then into the real table with one
+statement: `INSERT … SELECT … ON CONFLICT DO NOTHING` (the unique constraints stay the safety
+net, as with `bulk_create(ignore_conflicts=True)`) or `UPDATE … FROM` the staged rows. A few
+rows are inserted with one plain `INSERT … VALUES … ON CONFLICT DO NOTHING` instead.
 
 Rows are dicts keyed by field attnames (`account_id`, not `account`); a missing field takes the
-model's default (`auto_now` fields: `now`).
+model's default (`auto_now` fields: `now`); `constants` are fields with one value for every row,
+bound once per statement instead of streamed with each row.
 """
 
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.db.models.fields.related_lookups import RelatedLookupMixin
 from psycopg.types.json import Jsonb
@@ -86,18 +90,23 @@ def insert_rows(
     now: datetime,
     key: str | None = None,
     scope: Mapping[str, Any] | None = None,
+    constants: Mapping[str, Any] | None = None,
 ) -> dict[Any, int]:
-    """Insert `rows`, skipping any that would break a unique constraint.
+    """Insert `rows` (each also takes the `constants`), skipping any that would break a
+    unique constraint.
 
     With `key` (a unique field within `scope`), returns key → pk for every row, inserted or
     already there (a concurrent sync of a sibling account may have inserted it first).
     """
     if not rows:
         return {}
+    constants = constants or {}
     if connection.vendor == "postgresql":
-        ids = _copy_insert(model, rows, now=now, key=key)
+        ids = _copy_insert(model, rows, now=now, key=key, constants=constants)
     else:
-        model._default_manager.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
+        model._default_manager.bulk_create(
+            [model(**row, **constants) for row in rows], ignore_conflicts=True
+        )
         ids = {}
     if key is None:
         return {}
@@ -128,17 +137,15 @@ def update_rows(
     meta = model._meta
     by_attname = {field.attname: field for field in meta.concrete_fields}
     targets = [by_attname[name] for name in fields]
-    is_json = [_is_json(field) for field in targets]
+    json_positions = [n + 1 for n, field in enumerate(targets) if _is_json(field)]
     pk = _column(meta.pk)
     with connection.cursor() as cursor:
         stage = _stage(cursor, meta)
         columns = ", ".join([pk, *(_column(field) for field in targets)])
-        with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+        with _copy(cursor, stage, columns, [meta.pk, *targets]) as copy:
             for row in rows:
-                values = [row["id"]]
-                for field, json in zip(targets, is_json, strict=True):
-                    value = row[field.attname]
-                    values.append(Jsonb(value) if json and value is not None else value)
+                values = [row["id"], *(row[name] for name in fields)]
+                _wrap_json(values, json_positions)
                 copy.write_row(values)
         cursor.execute(f"ANALYZE {stage}")  # else the join may scan the whole table
         assignments = ", ".join(f"{_column(f)} = s.{_column(f)}" for f in targets)
@@ -163,30 +170,57 @@ def _stage(cursor: Any, meta: Any) -> str:
     return stage
 
 
+@contextmanager
+def _copy(cursor: Any, stage: str, columns: str, fields: Sequence[models.Field]) -> Iterator[Any]:
+    """A binary COPY into `stage`: the column types are set once, so no value is inspected
+    for its type."""
+    with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([_pg_type(field) for field in fields])
+        yield copy
+
+
+def _pg_type(field: models.Field) -> str:
+    """The column's type name as psycopg knows it (`varchar(200)` → `varchar`)."""
+    return str(field.db_type(connection)).split("(", 1)[0]
+
+
+def _wrap_json(values: list[Any], positions: Sequence[int]) -> None:
+    for position in positions:
+        if values[position] is not None:
+            values[position] = Jsonb(values[position], dumps=orjson.dumps)
+
+
 def _empty(cursor: Any, stage: str, rows: int) -> None:
     # DELETE is cheaper for a few rows, TRUNCATE (a new empty file) for many.
     cursor.execute(f"TRUNCATE {stage}" if rows > 1000 else f"DELETE FROM {stage}")  # noqa: S608
 
 
 def _copy_insert(
-    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, now: datetime, key: str | None
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    now: datetime,
+    key: str | None,
+    constants: Mapping[str, Any],
 ) -> dict[Any, int]:
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     keys = rows[0].keys()
-    # The rows' own columns are staged; the others take their default in the INSERT itself.
+    # The rows' own columns are staged; the others take their constant or default value in
+    # the INSERT itself.
     given = [field for field in fields if field.attname in keys]
-    if len(given) != len(keys):
-        raise ValueError(
-            f"{meta.label}: unknown fields {sorted(keys - {f.attname for f in given})}"
-        )
+    if len(given) != len(keys) or keys & constants.keys():
+        raise ValueError(f"{meta.label}: unknown fields, or fields also constant: {sorted(keys)}")
     defaulted = [field for field in fields if field.attname not in keys]
+    if not constants.keys() <= {field.attname for field in defaulted}:
+        raise ValueError(f"{meta.label}: unknown constants {sorted(constants)}")
     defaults: list[Any] = []
     for field in defaulted:
-        value = _default(field, now)
+        value = constants[field.attname] if field.attname in constants else _default(field, now)
         if value is _REQUIRED:
             raise ValueError(f"{meta.label}.{field.attname} is required")
-        defaults.append(Jsonb(value) if _is_json(field) and value is not None else value)
+        defaults.append(value)
+    _wrap_json(defaults, [n for n, field in enumerate(defaulted) if _is_json(field)])
     names = [field.attname for field in given]
     json_positions = [n for n, field in enumerate(given) if _is_json(field)]
     table = meta.db_table
@@ -200,9 +234,7 @@ def _copy_insert(
         if row.keys() != keys:
             raise ValueError(f"{meta.label}: every row needs the same fields")
         values = [row[name] for name in names]
-        for position in json_positions:
-            if values[position] is not None:
-                values[position] = Jsonb(values[position])
+        _wrap_json(values, json_positions)
         staged_rows.append(values)
     with connection.cursor() as cursor:
         if len(rows) <= SMALL_INSERT_ROWS:
@@ -217,7 +249,7 @@ def _copy_insert(
             )
         else:
             stage = _stage(cursor, meta)
-            with cursor.cursor.copy(f"COPY {stage} ({staged}) FROM STDIN") as copy:
+            with _copy(cursor, stage, staged, given) as copy:
                 for values in staged_rows:
                     copy.write_row(values)
             cursor.execute(

@@ -122,3 +122,58 @@ def test_link_in_one_page_is_stored_once_with_the_strongest_reason(account):
     )
 
     assert links() == {("r1", "r2", "certain")}
+
+
+def test_link_weak_uses_each_items_own_window_within_one_page(account):
+    reviews = [
+        ItemData(
+            channel="review",
+            external_id=f"r{day}",
+            occurred_at=NOW + timedelta(days=day),
+            customer_name="Мария",
+            product_external_id="55",
+        )
+        for day in (0, 10)
+    ]
+    ingest_page(
+        account,
+        "review",
+        Page(items=tuple(reviews), malformed=(), next_state={}, done=True),
+        now=NOW,
+    )
+    questions = tuple(
+        ItemData(
+            channel="question",
+            external_id=f"q{day}",
+            occurred_at=NOW + timedelta(days=day),
+            customer_name="Мария",
+            product_external_id="55",
+        )
+        for day in (1, 5, 11)
+    )
+
+    ingest_page(
+        account, "question", Page(items=questions, malformed=(), next_state={}, done=True), now=NOW
+    )
+
+    assert links() == {("r0", "q1", "weak"), ("r10", "q11", "weak")}
+
+
+def test_link_weak_joins_at_most_three_others_the_earliest_first(account):
+    reviews = tuple(
+        ItemData(
+            channel="review",
+            external_id=f"r{hour}",
+            occurred_at=NOW + timedelta(hours=hour),
+            customer_name="Мария",
+            product_external_id="55",
+        )
+        for hour in (5, 1, 4, 2, 3)
+    )
+    ingest_page(
+        account, "review", Page(items=reviews, malformed=(), next_state={}, done=True), now=NOW
+    )
+
+    ingest(account, item("chat", "ch1", customer_name="Мария", product_external_id="55"))
+
+    assert links() == {("r1", "ch1", "weak"), ("r2", "ch1", "weak"), ("r3", "ch1", "weak")}
