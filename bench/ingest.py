@@ -137,9 +137,10 @@ def main() -> None:
             channel_items[channel] = channel_items.get(channel, 0) + result.created
             mark[0] = now
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         first = sync_account(account.pk, progress=progress)
         first_seconds = time.perf_counter() - started
+        first_cpu_seconds = time.process_time() - cpu_started
         rss_peak = peak_rss_mb()
         interactions = Interaction.objects.filter(account=account).count()
         messages = Message.objects.filter(interaction__account=account).count()
@@ -165,6 +166,8 @@ def main() -> None:
                     "messages": messages,
                     "first_sync_status": first.status,
                     "first_sync_seconds": round(first_seconds, 2),
+                    # CPU time of this process (all its threads) during the first sync
+                    "first_sync_worker_cpu_seconds": round(first_cpu_seconds, 2),
                     "pages": first.pages,
                     "interactions_per_second": round(ours_rate),
                     "per_channel": {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+import orjson
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -99,7 +100,7 @@ def error_text(response: httpx.Response, *, secrets: Iterable[str] = ()) -> str:
     """The marketplace's own explanation of an error response, safe to show and log."""
     text = ""
     try:
-        body = response.json()
+        body = orjson.loads(response.content)
     except ValueError:
         body = None
     if isinstance(body, Mapping):
@@ -116,9 +117,12 @@ def error_text(response: httpx.Response, *, secrets: Iterable[str] = ()) -> str:
 
 
 def json_body(response: httpx.Response, *, expected: type = dict) -> Any:
-    """The decoded JSON body, which must be of `expected` type; else `MalformedResponse`."""
+    """The decoded JSON body, which must be of `expected` type; else `MalformedResponse`.
+
+    Decoded by orjson (strict UTF-8 JSON, several times faster than `json` on big pages).
+    """
     try:
-        body = response.json()
+        body = orjson.loads(response.content)
     except ValueError as error:
         raise MalformedResponse(
             _("The marketplace sent a response that is not valid JSON.")

@@ -153,9 +153,16 @@ class Interaction(TenantModel):
             models.Index(
                 fields=["workspace", "channel", "-last_message_at"], name="ix_ws_chan_recent"
             ),
-            # journey linking: same order / same customer
-            models.Index(fields=["workspace", "order_id"], name="ix_ws_order"),
-            models.Index(fields=["customer", "occurred_at"], name="ix_customer_occurred"),
+            # journey linking: same order / same customer (linking._newest); most items have
+            # neither (WB reviews and questions), so only those with one are indexed
+            models.Index(
+                fields=["workspace", "order_id"], condition=~Q(order_id=""), name="ix_ws_order"
+            ),
+            models.Index(
+                fields=["customer", "occurred_at"],
+                condition=Q(customer__isnull=False),
+                name="ix_customer_occurred",
+            ),
             # inbox list: count and newest change of the open items on every request
             # (index-only with count(*); selectors._fingerprint_and_total)
             models.Index(

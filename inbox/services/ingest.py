@@ -523,27 +523,51 @@ def _update_customer_aggregates(
             agg[2] += item.rating
         agg[3] = min(agg[3], item.occurred_at)
         agg[4] = max(agg[4], item.occurred_at)
+    if not aggregates:
+        return
     table = Customer._meta.db_table
-    when = connection.ops.adapt_datetimefield_value
-    rows = [
-        (pk, count, reviews, rating_sum, when(first), when(last), when(now))
-        for pk, (count, reviews, rating_sum, first, last) in aggregates.items()
-    ]
-    # One statement per chunk: (id, interactions, reviews, rating sum, first, last, now).
-    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    postgresql = connection.vendor == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if postgresql else ("MIN", "MAX")
+
+    def update(source: str) -> str:
+        """The statement for `source`, a row set v(id, interactions, reviews, stars, first_at,
+        last_at); its first parameter is `now`."""
+        return (
+            f"UPDATE {table} SET "  # noqa: S608 - the table name comes from the model
+            "interactions_count = interactions_count + v.interactions, "
+            "reviews_count = reviews_count + v.reviews, "
+            "rating_sum = rating_sum + v.stars, "
+            f"first_seen_at = {least}(COALESCE(first_seen_at, v.first_at), v.first_at), "
+            f"last_seen_at = {greatest}(COALESCE(last_seen_at, v.last_at), v.last_at), "
+            f"updated_at = %s FROM {source} WHERE {table}.id = v.id"
+        )
+
     with connection.cursor() as cursor:
-        for chunk in in_chunks(rows, lookups=7):
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+        if postgresql:
+            # Arrays: the statement's text (and psycopg's parse of it) is the same every page.
+            columns = zip(*((pk, *agg) for pk, agg in aggregates.items()), strict=True)
             cursor.execute(
-                f"UPDATE {table} SET "  # noqa: S608 - the table name comes from the model
-                "interactions_count = interactions_count + v.column2, "
-                "reviews_count = reviews_count + v.column3, "
-                "rating_sum = rating_sum + v.column4, "
-                f"first_seen_at = {least}(COALESCE(first_seen_at, v.column5), v.column5), "
-                f"last_seen_at = {greatest}(COALESCE(last_seen_at, v.column6), v.column6), "
-                "updated_at = v.column7 "
-                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
-                [value for row in chunk for value in row],
+                update(
+                    "unnest(%s::bigint[], %s::int[], %s::int[], %s::int[], %s::timestamptz[], "
+                    "%s::timestamptz[]) AS v(id, interactions, reviews, stars, first_at, last_at)"
+                ),
+                [now, *(list(column) for column in columns)],
+            )
+            return
+        when = connection.ops.adapt_datetimefield_value
+        rows = [
+            (pk, count, reviews, stars, when(first), when(last))
+            for pk, (count, reviews, stars, first, last) in aggregates.items()
+        ]
+        for chunk in in_chunks(rows, lookups=6):
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                update(
+                    "(SELECT column1 AS id, column2 AS interactions, column3 AS reviews, "  # noqa: S608
+                    "column4 AS stars, column5 AS first_at, column6 AS last_at "
+                    f"FROM (VALUES {values})) AS v"
+                ),
+                [when(now), *(value for row in chunk for value in row)],
             )
 
 

@@ -24,7 +24,7 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from inbox.models import Channel, Interaction, InteractionLink
-from inbox.services.rows import in_chunks, matching
+from inbox.services.rows import in_chunks, insert_rows, matching, update_rows
 
 WEAK_LINK_DAYS = 3
 LINKS_PER_KIND = 20
@@ -76,7 +76,7 @@ def link_journeys(workspace_id: int, new: Sequence[JourneyRow], *, now: datetime
     # Indexes: ix_ws_order (workspace, order_id), ix_customer_occurred (customer, occurred_at),
     # ix_product_channel_name (product, channel, customer name, occurred_at).
     by_order = _newest(
-        Interaction.objects.filter(workspace_id=workspace_id),
+        Interaction.objects.filter(workspace_id=workspace_id).exclude(order_id=""),
         "order_id",
         {row.order_id for row in new if row.order_id},
     )
@@ -223,34 +223,25 @@ def _store_links(
     workspace_id: int, best: dict[tuple[int, int], int], ids: list[int], *, now: datetime
 ) -> int:
     """Insert new pairs and strengthen weaker stored ones; the number of rows written."""
-    stored: dict[tuple[int, int], InteractionLink] = {}
+    stored: dict[tuple[int, int], tuple[int, str]] = {}
     for chunk in in_chunks(ids, lookups=2):
-        for link in InteractionLink.objects.filter(
+        for pk, source, target, strength in InteractionLink.objects.filter(
             Q(source_id__in=chunk) | Q(target_id__in=chunk)
-        ).only("id", "source_id", "target_id", "strength"):
-            stored[(link.source_id, link.target_id)] = link
-    created: list[InteractionLink] = []
-    strengthened: list[InteractionLink] = []
+        ).values_list("id", "source_id", "target_id", "strength"):
+            stored[(source, target)] = (pk, strength)
+    created: list[dict[str, Any]] = []
+    strengthened: list[dict[str, Any]] = []
     for (source, target), rank in best.items():
         strength, reason = _BY_RANK[rank]
         known = stored.get((source, target))
         if known is None:
             created.append(
-                InteractionLink(
-                    workspace_id=workspace_id,
-                    source_id=source,
-                    target_id=target,
-                    strength=strength,
-                    reason=reason,
-                )
+                {"source_id": source, "target_id": target, "strength": strength, "reason": reason}
             )
-        elif rank < _RANKS[known.strength][0]:
-            known.strength, known.reason, known.updated_at = strength, reason, now
-            strengthened.append(known)
-    if created:
-        InteractionLink.objects.bulk_create(created)
-    if strengthened:
-        InteractionLink.objects.bulk_update(
-            strengthened, ["strength", "reason", "updated_at"], batch_size=500
-        )
+        elif rank < _RANKS[known[1]][0]:
+            strengthened.append(
+                {"id": known[0], "strength": strength, "reason": reason, "updated_at": now}
+            )
+    insert_rows(InteractionLink, created, now=now, constants={"workspace_id": workspace_id})
+    update_rows(InteractionLink, strengthened, ["strength", "reason", "updated_at"])
     return len(created) + len(strengthened)
