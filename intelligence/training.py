@@ -53,7 +53,7 @@ class Config:
     # Sentiment is scored by macro-F1, where the rare neutral class weighs as much as the others.
     sentiment_balance: float = 1.0
     intent_balance: float = 0.0
-    sentiment_fallback: float = 0.55
+    sentiment_fallback: float = 0.75
     weak: bool = True
     weak_l2: float = 1e-3
     weak_epochs: int = 6
