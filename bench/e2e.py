@@ -65,6 +65,7 @@ def main() -> None:
     os.environ.update(env)
     subprocess.run(["createdb", db_name], check=True)
     children: list[subprocess.Popen] = []
+    (ROOT / "var").mkdir(exist_ok=True)  # a fresh clone has no var/ yet
     log = open(ROOT / "var" / "bench_e2e.log", "w")  # noqa: SIM115 - closed in finally
     try:
         manage = [sys.executable, str(ROOT / "manage.py")]
@@ -161,6 +162,7 @@ def main() -> None:
             else:
                 reasons[f"{interaction.sentiment}, last event {last_event}"] += 1
         reasons["not synced yet"] = len(missing) - len(found)
+        stages = _stages(appeared, first_answer)
         safe_unanswered = len(missing) - reasons["negative sentiment: not auto-answered by design"]
         result = {
             "reviews": len(appeared),
@@ -174,6 +176,11 @@ def main() -> None:
             "duration_s": args.duration,
             "target_p95_s": 20,
             "unanswered_reasons": {k: v for k, v in reasons.items() if v},
+            # Where the time goes, per answered review: p50 / p95 seconds of each step.
+            "stages_s": stages,
+            # The account's one WB feedbacks budget (3 requests/s) is shared by sync and replies.
+            "simulator_requests_by_path": stats.get("requests_by_path"),
+            "simulator_429s": stats.get("responses_429"),
             "meets_target": bool(latencies)
             and p95 <= 20
             and safe_unanswered == 0
@@ -195,6 +202,34 @@ def main() -> None:
 
         connections.close_all()
         subprocess.run(["dropdb", "--if-exists", db_name], check=False)
+
+
+def _stages(appeared: dict[str, float], answered: dict[str, float]) -> dict[str, list[float]]:
+    """p50 and p95 of: appeared → stored by a sync, stored → analysed, analysed → auto-reply
+    queued in the outbox, queued → received by the simulator."""
+    from inbox.models import Interaction, Message
+
+    steps: dict[str, list[float]] = {"synced": [], "analysed": [], "queued": [], "published": []}
+    rows = Interaction.objects.filter(external_id__in=list(answered)).values_list(
+        "id", "external_id", "created_at", "analyzed_at"
+    )
+    queued = dict(
+        Message.objects.filter(
+            interaction_id__in=[row[0] for row in rows], direction=Message.Direction.OUTBOUND
+        ).values_list("interaction_id", "created_at")
+    )
+    for pk, external_id, created_at, analyzed_at in rows:
+        if analyzed_at is None or pk not in queued:
+            continue
+        marks = [appeared[external_id], created_at.timestamp(), analyzed_at.timestamp()]
+        marks += [queued[pk].timestamp(), answered[external_id]]
+        for name, start, end in zip(steps, marks, marks[1:], strict=False):
+            steps[name].append(end - start)
+    return {
+        name: [round(_percentile(values, 0.5), 2), round(_percentile(values, 0.95), 2)]
+        for name, values in steps.items()
+        if values
+    }
 
 
 def _wait_port(port: int, timeout: float = 20.0) -> None:

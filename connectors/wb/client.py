@@ -382,11 +382,13 @@ class WBClient(ClientBase):
     # ------------------------------------------------------------------ polling
     def has_news(self, channel: str, state: Mapping[str, Any]) -> bool:
         """Reviews/questions: WB's "anything unseen?" flag. Chat: always True (the events feed
-        with its cursor is the cheap check). True while a run is unfinished or never ran."""
+        with its cursor is the cheap check). True while a run is unfinished or none finished."""
         if channel == "chat":
             return True
         flag = {"review": "hasNewFeedbacks", "question": "hasNewQuestions"}[channel]
-        if state.get("run") or not state.get("watermark"):
+        # A finished run leaves a watermark, or at least `reconciled_at` when the channel was
+        # empty: an account without questions must not list them on every cycle.
+        if state.get("run") or not (state.get("watermark") or state.get("reconciled_at")):
             return True
         if self._news is None:  # one request answers for both channels
             response = self._call(

@@ -280,6 +280,20 @@ def test_has_news_follows_wbs_unseen_flag_once_synced(
     assert requests["feedbacks-api.wildberries.ru/api/v1/new-feedbacks-questions"] == 2
 
 
+def test_has_news_of_an_empty_channel_follows_the_flag_after_its_first_run(
+    simulator: SimulatorFixture, workspace: Workspace
+) -> None:
+    account, sim_id = _connect(simulator, workspace, reviews=0, archived_reviews=0, questions=0)
+    _pages, state = _run(WBClient(account), "question")
+
+    quiet = WBClient(account).has_news("question", state)
+    simulator.generate(sim_id, questions=1)
+    news = WBClient(account).has_news("question", state)
+
+    assert "watermark" not in state
+    assert (quiet, news) == (False, True)
+
+
 # --------------------------------------------------------------------------- chat
 def test_fetch_page_of_chat_follows_the_events_cursor_to_the_end(
     simulator: SimulatorFixture, workspace: Workspace

@@ -124,55 +124,34 @@ def test_link_in_one_page_is_stored_once_with_the_strongest_reason(account):
     assert links() == {("r1", "r2", "certain")}
 
 
-def test_link_weak_uses_each_items_own_window_within_one_page(account):
-    reviews = [
+def maria_on_product_55(channel: str, prefix: str, offsets: list[timedelta]) -> Page:
+    """One page of `channel` items by «Мария» about product 55, `offsets` after NOW."""
+    items = tuple(
         ItemData(
-            channel="review",
-            external_id=f"r{day}",
-            occurred_at=NOW + timedelta(days=day),
+            channel=channel,
+            external_id=f"{prefix}{offset.days or offset.seconds // 3600}",
+            occurred_at=NOW + offset,
             customer_name="Мария",
             product_external_id="55",
         )
-        for day in (0, 10)
-    ]
-    ingest_page(
-        account,
-        "review",
-        Page(items=tuple(reviews), malformed=(), next_state={}, done=True),
-        now=NOW,
+        for offset in offsets
     )
-    questions = tuple(
-        ItemData(
-            channel="question",
-            external_id=f"q{day}",
-            occurred_at=NOW + timedelta(days=day),
-            customer_name="Мария",
-            product_external_id="55",
-        )
-        for day in (1, 5, 11)
-    )
+    return Page(items=items, malformed=(), next_state={}, done=True)
 
-    ingest_page(
-        account, "question", Page(items=questions, malformed=(), next_state={}, done=True), now=NOW
-    )
+
+def test_link_weak_uses_each_items_own_window_within_one_page(account):
+    days = [timedelta(days=n) for n in (0, 10)]
+    ingest_page(account, "review", maria_on_product_55("review", "r", days), now=NOW)
+    later = [timedelta(days=n) for n in (1, 5, 11)]
+
+    ingest_page(account, "question", maria_on_product_55("question", "q", later), now=NOW)
 
     assert links() == {("r0", "q1", "weak"), ("r10", "q11", "weak")}
 
 
 def test_link_weak_joins_at_most_three_others_the_earliest_first(account):
-    reviews = tuple(
-        ItemData(
-            channel="review",
-            external_id=f"r{hour}",
-            occurred_at=NOW + timedelta(hours=hour),
-            customer_name="Мария",
-            product_external_id="55",
-        )
-        for hour in (5, 1, 4, 2, 3)
-    )
-    ingest_page(
-        account, "review", Page(items=reviews, malformed=(), next_state={}, done=True), now=NOW
-    )
+    hours = [timedelta(hours=n) for n in (5, 1, 4, 2, 3)]
+    ingest_page(account, "review", maria_on_product_55("review", "r", hours), now=NOW)
 
     ingest(account, item("chat", "ch1", customer_name="Мария", product_external_id="55"))
 

@@ -21,18 +21,20 @@ def product_rows(count: int) -> list[dict[str, object]]:
     ]
 
 
-@pytest.mark.parametrize("count", [3, SMALL_INSERT_ROWS + 20])
-def test_insert_rows_stores_each_row_with_the_constants_and_returns_their_ids(account, count):
-    constants = {"workspace_id": account.workspace_id, "account_id": account.pk}
-
-    ids = insert_rows(
+def insert_products(account, rows: list[dict[str, object]]) -> dict[str, int]:
+    return insert_rows(
         Product,
-        product_rows(count),
+        rows,
         now=NOW,
         key="external_id",
         scope={"account": account},
-        constants=constants,
+        constants={"workspace_id": account.workspace_id, "account_id": account.pk},
     )
+
+
+@pytest.mark.parametrize("count", [3, SMALL_INSERT_ROWS + 20])
+def test_insert_rows_stores_each_row_with_the_constants_and_returns_their_ids(account, count):
+    ids = insert_products(account, product_rows(count))
 
     stored = {
         p.external_id: (p.pk, p.name, p.card_data, p.workspace_id, p.account_id, p.created_at)
@@ -52,23 +54,10 @@ def test_insert_rows_stores_each_row_with_the_constants_and_returns_their_ids(ac
 
 
 def test_insert_rows_skips_rows_already_there_and_still_returns_their_ids(account):
-    constants = {"workspace_id": account.workspace_id, "account_id": account.pk}
-    first = insert_rows(
-        Product,
-        product_rows(2),
-        now=NOW,
-        key="external_id",
-        scope={"account": account},
-        constants=constants,
-    )
+    first = insert_products(account, product_rows(2))
 
-    again = insert_rows(
-        Product,
-        [{**row, "name": "Другое имя"} for row in product_rows(SMALL_INSERT_ROWS + 1)],
-        now=NOW,
-        key="external_id",
-        scope={"account": account},
-        constants=constants,
+    again = insert_products(
+        account, [{**row, "name": "Другое имя"} for row in product_rows(SMALL_INSERT_ROWS + 1)]
     )
 
     assert {k: again[k] for k in first} == first
@@ -89,15 +78,7 @@ def test_insert_rows_refuses_a_field_given_per_row_and_as_a_constant(account):
 
 
 def test_update_rows_rewrites_only_the_named_columns(account):
-    constants = {"workspace_id": account.workspace_id, "account_id": account.pk}
-    ids = insert_rows(
-        Product,
-        product_rows(2),
-        now=NOW,
-        key="external_id",
-        scope={"account": account},
-        constants=constants,
-    )
+    ids = insert_products(account, product_rows(2))
 
     update_rows(
         Product,
