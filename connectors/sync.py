@@ -53,6 +53,10 @@ DEFAULT_INTERVAL_SECONDS = 60
 FAST_INTERVAL_SECONDS = 30
 # How many due accounts one dispatcher run enqueues (the next run takes the rest).
 DISPATCH_BATCH = 2000
+# The dispatcher runs every few seconds (agentiq/cron.py), never exactly on time: an account
+# is made due this much before its interval ends, else one due a moment after a run would wait
+# for the run after it (a 5-second cadence became 10 seconds).
+DISPATCH_SLACK = timedelta(seconds=1)
 
 ProgressCallback = Callable[[str, IngestResult], None]
 
@@ -457,6 +461,6 @@ def claim_due_accounts(*, now: datetime) -> list[tuple[int, bool]]:
         claimed.append((account.pk, is_full))
     for interval, ids in by_interval.items():
         MarketplaceAccount.objects.filter(pk__in=ids).update(
-            next_sync_at=now + timedelta(seconds=interval)
+            next_sync_at=now + max(timedelta(seconds=interval) - DISPATCH_SLACK, DISPATCH_SLACK)
         )
     return claimed

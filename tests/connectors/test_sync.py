@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import django_rq
@@ -15,7 +16,7 @@ from connectors.jobs import (
     sync_batch_job_id,
     sync_job_id,
 )
-from connectors.sync import AccountSyncLock, sync_account
+from connectors.sync import AccountSyncLock, claim_due_accounts, sync_account
 from inbox.models import Interaction, InteractionEvent, MarketplaceAccount, Message
 from tests.factories import make_account
 
@@ -192,6 +193,19 @@ def test_dispatch_due_syncs_enqueues_one_batch_and_worker_syncs_every_account(
             "sync_status", flat=True
         )
     ) == {"ok"}
+
+
+def test_claim_due_accounts_makes_a_fast_account_due_for_the_next_dispatcher_run(workspace):
+    account = make_account(workspace=workspace, token_info={"suggested_interval_seconds": 5})
+    now = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+
+    first = claim_due_accounts(now=now)
+    too_soon = claim_due_accounts(now=now + timedelta(seconds=3))
+    # The next run, five seconds later by the schedule, started a moment early.
+    next_run = claim_due_accounts(now=now + timedelta(seconds=4.5))
+
+    assert [pk for pk, _full in first] == [account.pk]
+    assert (too_soon, [pk for pk, _full in next_run]) == ([], [account.pk])
 
 
 def test_dispatch_due_syncs_does_not_enqueue_an_account_whose_batch_still_waits(
