@@ -1,9 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Field, URLField
 from django.utils.translation import gettext_lazy as _
 
 from agentiq.crypto import mask_secret
 from inbox import models
+
+# Admin forms read a URL typed without a scheme as https (Django 6's default, no warning).
+HTTPS_URL_FIELDS: Mapping[type[Field[Any, Any]], Mapping[str, Any]] = {
+    URLField: {"assume_scheme": "https"}
+}
 
 
 @admin.register(models.User)
@@ -62,6 +73,7 @@ class MarketplaceAccountAdmin(admin.ModelAdmin):
     # Credentials are never shown in clear: only a masked read-only summary.
     exclude = ["credentials"]
     readonly_fields = ["masked_credentials", "token_info", "channel_errors", "last_sync_at"]
+    formfield_overrides = HTTPS_URL_FIELDS
 
     @admin.display(description=_("credentials"))
     def masked_credentials(self, obj: models.MarketplaceAccount) -> str:
@@ -82,6 +94,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["name", "external_id", "brand", "article", "account", "cached_at"]
     search_fields = ["name", "external_id", "brand", "article"]
     raw_id_fields = ["account", "workspace"]
+    formfield_overrides = HTTPS_URL_FIELDS
 
 
 @admin.register(models.Customer)
