@@ -378,7 +378,7 @@ class OzonClient(ClientBase):
         if channel == "question":
             return gather_pages(self._fetch_questions, state, self._gather_items)
         if channel == "chat":
-            return self._fetch_chats(state)
+            return gather_pages(self._fetch_chats, state, self._gather_items)
         raise ValueError(f"unknown Ozon channel: {channel!r}")
 
     # ------------------------------------------------------------------ reviews

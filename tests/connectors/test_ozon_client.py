@@ -227,15 +227,25 @@ def test_fetch_chats_next_run_returns_only_chats_with_new_messages(simulator, wo
 
 def test_fetch_chats_resumes_after_a_crash_after_page_k(simulator, workspace):
     account, sim_id = _connect(simulator, workspace, chats=150)
-    first = OzonClient(account).fetch_page("chat", {})
+    first = OzonClient(account, gather_items=100).fetch_page("chat", {})
     committed = json.loads(json.dumps(first.next_state))
 
-    rest, _state = _run(OzonClient(account), "chat", committed)
+    rest, _state = _run(OzonClient(account, gather_items=100), "chat", committed)
 
     ids = [item.external_id for item in first.items] + _ids(rest)
     assert first.done is False
     assert len(ids) == len(set(ids)) == 150
     assert set(ids) == set(simulator.truth(sim_id)["chats"]["ids"])
+
+
+def test_fetch_chats_gathers_list_pages_of_a_hundred_into_one_page(simulator, workspace):
+    account, sim_id = _connect(simulator, workspace, chats=250)
+
+    page = OzonClient(account).fetch_page("chat", {})
+
+    assert page.done is True
+    assert len({item.external_id for item in page.items}) == 250
+    assert simulator.account_stats(sim_id)["requests_by_path"]["api-seller.ozon.ru/v3/chat/list"] == 3
 
 
 # --------------------------------------------------------------------------- failures
