@@ -61,7 +61,9 @@ def raw_baseline(account_id: int, *, like_ours: bool = True) -> float:
         if like_ours:
             cur.execute(f"CREATE TABLE bench_scratch (LIKE {table} INCLUDING ALL)")
         else:
-            cur.execute(f"CREATE TABLE bench_scratch (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY)")
+            cur.execute(
+                f"CREATE TABLE bench_scratch (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY)"
+            )
             cur.execute("ALTER TABLE bench_scratch ADD UNIQUE (account_id, channel, external_id)")
         raw.commit()
         started = time.perf_counter()

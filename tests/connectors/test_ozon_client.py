@@ -245,7 +245,9 @@ def test_fetch_chats_gathers_list_pages_of_a_hundred_into_one_page(simulator, wo
 
     assert page.done is True
     assert len({item.external_id for item in page.items}) == 250
-    assert simulator.account_stats(sim_id)["requests_by_path"]["api-seller.ozon.ru/v3/chat/list"] == 3
+    assert (
+        simulator.account_stats(sim_id)["requests_by_path"]["api-seller.ozon.ru/v3/chat/list"] == 3
+    )
 
 
 # --------------------------------------------------------------------------- failures
