@@ -169,7 +169,7 @@ def inbox_interactions(
 ROW_FIELDS = (
     "id", "workspace_id", "marketplace", "channel", "external_id", "customer_name", "rating",
     "text", "pros", "status", "priority", "needs_response", "sla_deadline_at",
-    "first_response_at", "last_message_at", "unread_count", "updated_at",
+    "first_response_at", "last_message_at", "unread_count", "updated_at", "is_answered",
     "product__name", "product__external_id", "assignee__full_name", "assignee__email",
 )  # fmt: skip
 ROW_SNIPPET_CHARS = 140
@@ -199,6 +199,7 @@ class InboxRow:
     product_name: str
     snippet: str
     status_label: str
+    answered_label: str  # "" until the seller's answer is on the marketplace
     urgent_label: str
     assignee_name: str
     last_message_iso: str
@@ -221,7 +222,7 @@ def inbox_rows(
     channels = _labels(Channel.choices)
     statuses = _labels(Interaction.Status.choices)
     urgent = _labels([c for c in Priority.choices if c[0] in (Priority.URGENT, Priority.HIGH)])
-    overdue, buyer = _("Overdue"), _("Buyer")
+    overdue, buyer, answered = _("Overdue"), _("Buyer"), _("Answered")
     # one URL resolution for the page, not one per row
     url_pattern = reverse("inbox:interaction-detail", args=[_URL_PK_PLACEHOLDER])
     rows = []
@@ -260,6 +261,7 @@ def inbox_rows(
                 product_name=_shorten(row.product.name, ROW_PRODUCT_CHARS) if row.product else "",
                 snippet=_shorten(row.text or row.pros, ROW_SNIPPET_CHARS),
                 status_label=statuses.get(row.status, row.status),
+                answered_label=answered if row.is_answered else "",
                 urgent_label=urgent.get(row.priority, ""),
                 assignee_name=row.assignee.get_full_name() if row.assignee else "",
                 last_message_iso=last.isoformat() if last else "",

@@ -47,6 +47,20 @@ def test_inbox_page_renders_the_list_in_the_full_page(agent_client, workspace):
     assert "Мария" in body
 
 
+def test_inbox_row_says_answered_once_the_answer_is_on_the_marketplace(agent_client, workspace):
+    answered = make_interaction(workspace=workspace, customer_name="Ольга", is_answered=True)
+    waiting = make_interaction(workspace=workspace, customer_name="Пётр")
+
+    body = _body(agent_client.get(reverse("inbox:inbox"), **HX))
+
+    rows = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'id="interaction-row-(\d+)".*?</li>', body, flags=re.S)
+    }
+    assert "Отвечено" in rows[str(answered.pk)]
+    assert "Отвечено" not in rows[str(waiting.pk)]
+
+
 def test_inbox_htmx_request_gets_the_list_partial_only(agent_client, workspace):
     item = make_interaction(workspace=workspace)
 
@@ -214,6 +228,7 @@ def test_interaction_detail_htmx_gets_the_detail_partial(agent_client, workspace
     assert body.lstrip().startswith(
         f'<div id="interaction-detail" class="interaction-detail" data-pk="{item.pk}"'
     )
+    assert "<h3>Анализ ИИ</h3>" in body
 
 
 @pytest.mark.parametrize("messages", [1, 3])
