@@ -1,7 +1,9 @@
 """Deterministic Russian demo data for the simulator: products, reviews, questions, chats.
 
 Review texts come from ``shared/data/reviews.csv`` when that file exists (read in place at run time,
-never copied: its licence forbids redistribution); otherwise they are composed from the small phrase
+never copied: its licence forbids redistribution): a product gets the texts that speak of its kind of
+goods (``TEXT_TOPICS``), so a mug is never praised as a speaker. Products whose kind has too few
+such texts, and every product when the file is missing, get texts composed from the small phrase
 templates below. Everything else is generated from ``random.Random`` seeded per account and channel.
 """
 
@@ -93,13 +95,13 @@ CATEGORIES: tuple[Category, ...] = (
     ),
     Category(
         2817,
-        "Наушники",
+        "Умные колонки",
         4,
         "Электроника",
-        ("Наушники беспроводные TWS", "Наушники накладные с микрофоном", "Наушники-вкладыши"),
+        ("Умная колонка с голосовым помощником", "Умная колонка мини", "Портативная колонка"),
         (("0", ""),),
-        ("пластик ABS",),
-        "HP",
+        ("пластик ABS", "ткань, пластик"),
+        "SP",
         False,
         (990, 5990),
     ),
@@ -483,11 +485,69 @@ def make_products(rng: random.Random, count: int, *, now_us: int) -> list[Produc
     return products
 
 
+# The kinds of goods that reviews.csv speaks of, by the words a text must contain (lower case),
+# and the categories that take their texts. A text that names two kinds is left out.
+TEXT_TOPICS: dict[str, re.Pattern[str]] = {
+    "clothes": re.compile(
+        r"футболк|плать[еяю]|рубаш|блуз|куртк|кофт|свитер|толстовк|худи|брюк|юбк|пижам"
+    ),
+    "speaker": re.compile(r"колонк|\bалис[аеуы]\b"),
+    "face_cream": re.compile(r"\bкрем|сыворотк|увлажн|для лица"),
+    "flour": re.compile(r"\bмук(?:а|и|у|ой|е)\b|выпечк|испечь|испекл"),
+}
+CATEGORY_TOPICS: dict[str, str] = {
+    "TS": "clothes",
+    "DR": "clothes",
+    "JK": "clothes",
+    "SP": "speaker",
+    "CR": "face_cream",
+    "FL": "flour",
+}
+# Fewer texts than this for a kind and a rating: composed texts instead (no repetition loops).
+MIN_TOPIC_TEXTS = 5
+# Template phrases that only make sense for something worn.
+WEARABLE_ONLY = frozenset(
+    {
+        "Размер подошёл идеально.",
+        "После первой стирки появились катышки.",
+        "Швы кривые, торчат нитки.",
+        "Размер меньше заявленного.",
+        "Немного маломерит",
+        "Садится после стирки",
+        "Швы неровные",
+        "Маломерит на размер",
+        "Подскажите, {name} подойдёт на рост 182 см?",
+        "Какой размер брать при обхвате груди 96 см?",
+        "Можно ли стирать в машинке при 40 градусах?",
+        "Какая длина по спинке у размера {size}?",
+        "Здравствуйте! Пришёл товар с затяжкой на рукаве. Что делать?",
+        "Здравствуйте, не подошёл размер, можно обменять?",
+        "Здравствуйте! Обмен на WB оформляется через возврат и новый заказ нужного размера.",
+        "Спасибо за обращение! Рекомендуем деликатную стирку при 30 °C.",
+    }
+)
+
+
+def fitting(category: Category, phrases: Sequence[str]) -> Sequence[str]:
+    """The template phrases that suit a product of `category`."""
+    if category.has_size_fit:
+        return phrases
+    return [phrase for phrase in phrases if phrase not in WEARABLE_ONLY] or phrases
+
+
+def text_topic(text: str) -> str | None:
+    """The one kind of goods a review text speaks of, if exactly one."""
+    lowered = text.lower()
+    topics = [name for name, pattern in TEXT_TOPICS.items() if pattern.search(lowered)]
+    return topics[0] if len(topics) == 1 else None
+
+
 @lru_cache(maxsize=1)
-def _csv_texts() -> dict[int, tuple[str, ...]] | None:
+def _csv_texts() -> dict[tuple[str, int], tuple[str, ...]] | None:
+    """reviews.csv texts by (kind of goods, rating), or None without the file."""
     for candidate in REVIEWS_CSV_CANDIDATES:
         if candidate.is_file():
-            by_rating: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: []}
+            by_topic: dict[tuple[str, int], list[str]] = {}
             with candidate.open(encoding="utf-8", newline="") as handle:
                 for row in csv.DictReader(handle):
                     try:
@@ -495,20 +555,24 @@ def _csv_texts() -> dict[int, tuple[str, ...]] | None:
                     except (KeyError, ValueError):
                         continue
                     text = (row.get("text") or "").strip()
-                    if rating in by_rating and text:
-                        by_rating[rating].append(text)
-            if all(by_rating.values()):
-                logger.info(
-                    "Simulator review texts loaded",
-                    extra={"rows": sum(map(len, by_rating.values()))},
-                )
-                return {rating: tuple(texts) for rating, texts in by_rating.items()}
+                    topic = text_topic(text) if 1 <= rating <= 5 and text else None
+                    if topic is not None:
+                        by_topic.setdefault((topic, rating), []).append(text)
+            logger.info(
+                "Simulator review texts loaded",
+                extra={"rows": sum(map(len, by_topic.values()))},
+            )
+            return {
+                key: tuple(texts)
+                for key, texts in by_topic.items()
+                if len(texts) >= MIN_TOPIC_TEXTS
+            }
     logger.info("Simulator review texts composed from templates")
     return None
 
 
 class TextSource:
-    """Picks review texts matching a star rating."""
+    """Picks review texts matching a product and a star rating."""
 
     def __init__(self) -> None:
         self._csv = _csv_texts()
@@ -517,12 +581,14 @@ class TextSource:
     def uses_csv(self) -> bool:
         return self._csv is not None
 
-    def review_text(self, rng: random.Random, rating: int, product_title: str) -> str:
-        if self._csv is not None:
-            return rng.choice(self._csv[rating])
+    def review_text(self, rng: random.Random, rating: int, product: Product) -> str:
+        topic = CATEGORY_TOPICS.get(product.category.code)
+        texts = self._csv.get((topic, rating)) if self._csv is not None and topic else None
+        if texts:
+            return rng.choice(texts)
         opening = rng.choice(TEXT_OPENINGS[rating])
-        detail = rng.choice(TEXT_DETAILS[rating]).format(name=product_title)
-        return f"{opening} {detail}"
+        detail = rng.choice(fitting(product.category, TEXT_DETAILS[rating]))
+        return f"{opening} {detail.format(name=product.title)}"
 
 
 def pick_rating(rng: random.Random) -> int:

@@ -354,7 +354,7 @@ class OzonAccount:
         valuation = rating or data.pick_rating(rng)
         review_id = time_uuid(self._rng_ids, created_us)
         text = (
-            self._texts.review_text(rng, valuation, product.base.title)
+            self._texts.review_text(rng, valuation, product.base)
             if with_text and rng.random() < 0.9
             else ""
         )
@@ -419,7 +419,7 @@ class OzonAccount:
         rng = self._rng_questions
         product = self._product(rng)
         question_id = time_uuid(self._rng_ids, created_us)
-        text = rng.choice(data.QUESTION_TEMPLATES).format(
+        text = rng.choice(data.fitting(product.base.category, data.QUESTION_TEMPLATES)).format(
             name=product.base.title,
             name_lower=product.base.title.lower(),
             color=rng.choice(data.COLORS),

@@ -192,14 +192,14 @@ class WbAccount:
         valuation = rating or data.pick_rating(rng)
         review_id = data.random_id(rng)
         has_text = with_text and rng.random() < 0.9
-        text = self._texts.review_text(rng, valuation, product.title) if has_text else ""
+        text = self._texts.review_text(rng, valuation, product) if has_text else ""
         pros = (
-            data.pick(rng, data.PROS_BY_RATING[valuation])
+            data.pick(rng, data.fitting(product.category, data.PROS_BY_RATING[valuation]))
             if with_text and rng.random() < 0.5
             else ""
         )
         cons = (
-            data.pick(rng, data.CONS_BY_RATING[valuation])
+            data.pick(rng, data.fitting(product.category, data.CONS_BY_RATING[valuation]))
             if with_text and rng.random() < 0.4
             else ""
         )
@@ -288,7 +288,7 @@ class WbAccount:
         product = self._product(rng)
         question_id = data.random_id(rng)
         size = rng.choice(product.sizes)
-        text = rng.choice(data.QUESTION_TEMPLATES).format(
+        text = rng.choice(data.fitting(product.category, data.QUESTION_TEMPLATES)).format(
             name=product.title,
             name_lower=product.title.lower(),
             color=rng.choice(data.COLORS),
@@ -381,7 +381,10 @@ class WbAccount:
             stamp = min(stamp, latest_ms + turn)
             if turn % 2 == 0:
                 text = rng.choice(
-                    data.CHAT_CLIENT_OPENINGS if turn == 0 else data.CHAT_CLIENT_FOLLOWUPS
+                    data.fitting(
+                        product.category,
+                        data.CHAT_CLIENT_OPENINGS if turn == 0 else data.CHAT_CLIENT_FOLLOWUPS,
+                    )
                 )
                 self.add_client_event(chat, text, stamp, rng=rng, is_first=turn == 0, live=live)
             else:
@@ -389,7 +392,7 @@ class WbAccount:
                     chat,
                     sender="seller",
                     source="seller-portal",
-                    text=rng.choice(data.CHAT_SELLER_REPLIES),
+                    text=rng.choice(data.fitting(product.category, data.CHAT_SELLER_REPLIES)),
                     at_ms=stamp,
                     live=live,
                 )

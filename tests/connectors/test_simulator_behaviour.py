@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from connectors.simulator import data
 from connectors.simulator.tokens import decode_wb_token, make_wb_token
 from tests.conftest import SimulatorFixture
 
@@ -103,6 +105,58 @@ def test_same_seed_gives_same_data(simulator: SimulatorFixture) -> None:
     second_ids = simulator.truth(second.account_id)["reviews"]["ids"]
 
     assert first_ids == second_ids
+
+
+def test_review_texts_speak_of_their_products_kind_of_goods(simulator: SimulatorFixture) -> None:
+    handle = simulator.create_wb_account(seed=11, reviews=400, limits=False)
+    topic_of_name = {
+        name: data.CATEGORY_TOPICS.get(category.code)
+        for category in data.CATEGORIES
+        for name in category.names
+    }
+
+    page = _get(
+        simulator,
+        handle.token,
+        FEEDBACKS,
+        "/api/v1/feedbacks",
+        isAnswered="false",
+        take=5000,
+        skip=0,
+    ).json()["data"]["feedbacks"]
+
+    texts = [
+        (topic_of_name[item["productDetails"]["productName"]], item["text"])
+        for item in page
+        if item["text"]
+    ]
+    assert len(texts) > 200
+    assert all(data.text_topic(text) in (None, topic) for topic, text in texts)
+    assert {topic for topic, text in texts if topic and data.text_topic(text) == topic} == set(
+        data.TEXT_TOPICS
+    )
+
+
+def test_questions_ask_about_size_only_of_what_is_worn(simulator: SimulatorFixture) -> None:
+    handle = simulator.create_wb_account(seed=11, questions=200, limits=False)
+    worn = {name: c.has_size_fit for c in data.CATEGORIES for name in c.names}
+
+    questions = _get(
+        simulator,
+        handle.token,
+        FEEDBACKS,
+        "/api/v1/questions",
+        isAnswered="false",
+        take=500,
+        skip=0,
+    ).json()["data"]["questions"]
+
+    sizes = [
+        worn[q["productDetails"]["productName"]]
+        for q in questions
+        if re.search(r"размер|рост|стирать", q["text"])
+    ]
+    assert sizes and all(sizes)
 
 
 def test_feedback_pages_cover_every_unanswered_review_once(simulator: SimulatorFixture) -> None:
