@@ -19,7 +19,12 @@ from agentiq.redis import get_queue, get_redis
 from connectors.sync import SyncReport, claim_due_accounts, sync_account
 from connectors.sync_batch import BATCH_SIZE, sync_accounts
 from inbox.models import Message
-from inbox.services.replies import enqueue_publish, publish_message, recover_stuck_messages
+from inbox.services.replies import (
+    confirm_message,
+    enqueue_publish,
+    publish_message,
+    recover_stuck_messages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +166,12 @@ def dispatch_due_syncs_job() -> int:
 def publish_outbox_job(message_id: int) -> str:
     """Publish one queued reply exactly once (transient failures retry via the job's Retry)."""
     return str(publish_message(message_id).delivery_status)
+
+
+def confirm_message_job(message_id: int) -> str:
+    """Read a sent reply back from the marketplace (transient failures retry via the job)."""
+    message = confirm_message(message_id)
+    return str(message.delivery_status) if message else "not sent"
 
 
 def recover_stuck_messages_job() -> int:

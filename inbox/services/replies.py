@@ -10,6 +10,10 @@ Exactly once, even when a worker dies at any point:
    sending again.
 4. `recover_stuck_messages` returns `sending` messages whose worker died to `queued` (or to
    `sent`, if the marketplace shows the text) — the same read-before-send rule.
+5. A `sent` answer is read back: `confirmed`, or `failed` when the marketplace does not show it.
+   While other replies wait in the outbox, or when the read fails for a while, the read-back
+   runs later in a job of its own (`confirm_message`): the account's request budget goes to
+   sending first.
 No database transaction is open during an HTTP call.
 """
 
@@ -42,6 +46,8 @@ logger = logging.getLogger(__name__)
 PUBLISH_JOB = "connectors.jobs.publish_outbox_job"
 PUBLISH_JOB_TIMEOUT = 120
 PUBLISH_RETRY = Retry(max=6, interval=[5, 15, 60, 180, 600, 1800])
+CONFIRM_JOB = "connectors.jobs.confirm_message_job"
+CONFIRM_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
 # A message `sending` for longer than this has lost its worker (job timeout is 2 minutes).
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -62,6 +68,17 @@ def enqueue_publish(message: Message) -> None:
         queue.enqueue_at(message.publish_after, PUBLISH_JOB, message.pk, **kwargs)
     else:
         queue.enqueue(PUBLISH_JOB, message.pk, **kwargs)
+
+
+def enqueue_confirm(message: Message) -> None:
+    """Enqueue the read-back of a sent message (behind the replies already waiting)."""
+    get_queue("outbox").enqueue(
+        CONFIRM_JOB,
+        message.pk,
+        job_id=f"confirm-message-{message.pk}",
+        job_timeout=PUBLISH_JOB_TIMEOUT,
+        retry=CONFIRM_RETRY,
+    )
 
 
 def queue_reply(
@@ -145,7 +162,26 @@ def publish_message(message_id: int, *, now: datetime | None = None) -> Message:
     except MarketplaceError as error:
         return _mark_failed(message, str(error))
     _mark_sent(message, result)
-    return _confirm(client, message)
+    if get_queue("outbox").count:
+        # Other replies are waiting: they go out first, the read-back follows in its own job.
+        enqueue_confirm(message)
+        return message
+    return _confirm_or_defer(client, message)
+
+
+def confirm_message(message_id: int) -> Message | None:
+    """Read a sent answer back (the job behind `enqueue_confirm`); None if it is not `sent`.
+
+    Raises TransientMarketplaceError so that the job retries; the message stays `sent`.
+    """
+    message = (
+        Message.objects.select_related("interaction__account", "interaction__workspace")
+        .filter(pk=message_id, delivery_status=Message.DeliveryStatus.SENT)
+        .first()
+    )
+    if message is None:
+        return None
+    return _confirm(client_for(message.interaction.account), message)
 
 
 def _send(client: MarketplaceClient, message: Message, *, read_on_refusal: bool) -> PublishResult:
@@ -280,12 +316,21 @@ def _mark_sent(message: Message, result: PublishResult) -> None:
         _event(interaction, InteractionEvent.Kind.REPLY_SENT, message=message)
 
 
+def _confirm_or_defer(client: MarketplaceClient, message: Message) -> Message:
+    try:
+        return _confirm(client, message)
+    except TransientMarketplaceError:
+        enqueue_confirm(message)  # stays `sent` until the job can read it
+        return message
+
+
 def _confirm(client: MarketplaceClient, message: Message) -> Message:
-    """Read the answer back: confirmed, or failed when the marketplace does not show it."""
+    """Read the answer back: confirmed, or failed when the marketplace does not show it.
+    Raises TransientMarketplaceError (the message stays `sent`)."""
     try:
         state = _read_answer(client, message)
     except TransientMarketplaceError:
-        return message  # stays `sent`; the recovery job or the next sync will tell
+        raise
     except MarketplaceError:
         state = AnswerState(exists=False)  # e.g. WB: "cannot get the review by id"
     if state is None:
@@ -339,7 +384,7 @@ def recover_stuck_messages(
             continue  # try again on the next run
         if _shows_our_text(state, message):
             _mark_sent(message, PublishResult())
-            _confirm(client, message)
+            _confirm_or_defer(client, message)
         elif state is None:
             # Unreadable channel: sending again could post twice, so a person decides.
             _mark_failed(

@@ -10,7 +10,12 @@ from connectors.registry import client_for
 from connectors.sync import sync_account
 from inbox.exceptions import AlreadyAnswered, ReplyLengthInvalid
 from inbox.models import Interaction, InteractionEvent, Message
-from inbox.services.replies import publish_message, queue_reply, recover_stuck_messages
+from inbox.services.replies import (
+    confirm_message,
+    publish_message,
+    queue_reply,
+    recover_stuck_messages,
+)
 from tests.factories import make_account
 
 REPLY = "Спасибо за отзыв! Рады, что футболка вам понравилась."
@@ -141,6 +146,62 @@ def test_publish_message_returns_to_queued_on_a_transient_error(simulator, synce
     message.refresh_from_db()
     assert status_after_failure == Message.DeliveryStatus.QUEUED
     assert (message.delivery_status, message.attempts) == ("confirmed", 2)
+    assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
+
+
+# Committed for real: the worker's enqueues must not wait for the test's transaction.
+@pytest.mark.django_db(transaction=True)
+def test_waiting_replies_are_sent_before_earlier_ones_are_read_back(
+    simulator, synced, owner, django_capture_on_commit_callbacks
+):
+    account, sim_id = synced
+    first, second = Interaction.objects.filter(
+        account=account, channel="review", is_answered=False
+    ).order_by("id")[:2]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        replies = [queue_reply(item, text=REPLY, actor=owner) for item in (first, second)]
+    run_outbox()
+
+    kinds = list(
+        InteractionEvent.objects.filter(kind__in=["reply_sent", "reply_confirmed"])
+        .order_by("id")
+        .values_list("interaction_id", "kind")
+    )
+    assert kinds == [
+        (first.pk, "reply_sent"),
+        (second.pk, "reply_sent"),
+        (first.pk, "reply_confirmed"),
+        (second.pk, "reply_confirmed"),
+    ]
+    assert {m.delivery_status for m in Message.objects.filter(pk__in=[r.pk for r in replies])} == {
+        Message.DeliveryStatus.CONFIRMED
+    }
+    assert simulator.account_stats(sim_id)["answers_received"] == {
+        first.external_id: 1,
+        second.external_id: 1,
+    }
+
+
+def test_a_failing_read_back_leaves_the_answer_sent_until_a_retry_reads_it(
+    simulator, synced, owner
+):
+    account, sim_id = synced
+    interaction = unanswered_review(account)
+    message = queue_reply(interaction, text=REPLY, actor=owner)
+    publish_message(message.pk)
+    Message.objects.filter(pk=message.pk).update(delivery_status="sent", confirmed_at=None)
+    simulator.add_fault(sim_id, "500", count=3, path_contains="/api/v1/feedback")
+
+    with pytest.raises(TransientMarketplaceError):
+        confirm_message(message.pk)
+    status_after_failure = Message.objects.get(pk=message.pk).delivery_status
+    confirm_message(message.pk)
+
+    message.refresh_from_db()
+    assert status_after_failure == Message.DeliveryStatus.SENT
+    assert message.delivery_status == Message.DeliveryStatus.CONFIRMED
+    assert confirm_message(message.pk) is None  # nothing left to read back
     assert simulator.account_stats(sim_id)["answers_received"] == {interaction.external_id: 1}
 
 
