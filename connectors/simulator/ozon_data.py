@@ -317,15 +317,9 @@ class OzonAccount:
         for created in self._spread(self._rng_chats, options.chats, 14.0, 0.05):
             chat = self._new_chat(created, "BUYER_SELLER")
             stamp = created
-            for turn in range(self._rng_chats.randint(1, 5)):
+            turns = self._rng_chats.randint(1, 5)
+            for turn, text in enumerate(data.chat_turns(self._rng_chats, turns)):
                 is_customer = turn % 2 == 0
-                text = self._rng_chats.choice(
-                    data.CHAT_SELLER_REPLIES
-                    if not is_customer
-                    else data.CHAT_CLIENT_OPENINGS
-                    if turn == 0
-                    else data.CHAT_CLIENT_FOLLOWUPS
-                )
                 user_type = "Customer" if is_customer else "Seller"
                 user_id = chat.customer_id if is_customer else self.client_id
                 pending.append(

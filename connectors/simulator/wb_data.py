@@ -377,22 +377,16 @@ class WbAccount:
         self.chats_by_sign[chat.reply_sign] = chat
         latest_ms = self.created_us // 1000 - turns if not live else start_ms + turns * 3_600_000
         stamp = start_ms
-        for turn in range(turns):
+        for turn, text in enumerate(data.chat_turns(rng, turns, product.category)):
             stamp = min(stamp, latest_ms + turn)
             if turn % 2 == 0:
-                text = rng.choice(
-                    data.fitting(
-                        product.category,
-                        data.CHAT_CLIENT_OPENINGS if turn == 0 else data.CHAT_CLIENT_FOLLOWUPS,
-                    )
-                )
                 self.add_client_event(chat, text, stamp, rng=rng, is_first=turn == 0, live=live)
             else:
                 self._add_event(
                     chat,
                     sender="seller",
                     source="seller-portal",
-                    text=rng.choice(data.fitting(product.category, data.CHAT_SELLER_REPLIES)),
+                    text=text,
                     at_ms=stamp,
                     live=live,
                 )

@@ -227,10 +227,10 @@ def test_fetch_chats_next_run_returns_only_chats_with_new_messages(simulator, wo
 
 def test_fetch_chats_resumes_after_a_crash_after_page_k(simulator, workspace):
     account, sim_id = _connect(simulator, workspace, chats=150)
-    first = OzonClient(account, gather_items=100).fetch_page("chat", {})
+    first = OzonClient(account, gather_items=50).fetch_page("chat", {})
     committed = json.loads(json.dumps(first.next_state))
 
-    rest, _state = _run(OzonClient(account, gather_items=100), "chat", committed)
+    rest, _state = _run(OzonClient(account, gather_items=50), "chat", committed)
 
     ids = [item.external_id for item in first.items] + _ids(rest)
     assert first.done is False

@@ -469,6 +469,27 @@ def test_chat_events_cursor_reaches_new_messages_exactly_once(simulator: Simulat
     assert seen == truth_before + new
 
 
+def test_chat_history_answers_the_buyers_first_message(simulator: SimulatorFixture) -> None:
+    handle = simulator.create_wb_account(seed=5, chats=40, limits=False)
+    by_chat: dict[str, list[str]] = {}
+    cursor: int | None = None
+    while True:
+        params = {} if cursor is None else {"next": cursor}
+        result = _get(simulator, handle.token, CHAT, "/api/v1/seller/events", **params).json()[
+            "result"
+        ]
+        if result["totalEvents"] == 0:
+            break
+        for event in result["events"]:
+            by_chat.setdefault(event["chatID"], []).append(event["message"]["text"])
+        cursor = result["next"]
+
+    answers = dict(data.CHAT_OPENINGS)
+    talks = [texts for texts in by_chat.values() if len(texts) >= 2]
+    assert len(talks) > 10
+    assert all(texts[1] == answers[texts[0]] for texts in talks)
+
+
 def test_chat_send_appears_as_seller_event_and_counts_answers(simulator: SimulatorFixture) -> None:
     handle = simulator.create_wb_account(seed=5, chats=1, limits=False)
     chat = _get(simulator, handle.token, CHAT, "/api/v1/seller/chats").json()["result"][0]
