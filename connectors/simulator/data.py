@@ -360,12 +360,10 @@ CHAT_SELLER_FOLLOWUPS = (
 def chat_turns(rng: random.Random, turns: int, category: Category | None = None) -> list[str]:
     """The texts of a chat's first `turns` messages, buyer first, each side in turn: the
     seller answers the buyer's first message, then the talk goes on in general terms."""
-    openings = [
-        pair
-        for pair in CHAT_OPENINGS
-        if category is None or category.has_size_fit or pair[0] not in WEARABLE_ONLY
-    ]
-    texts = list(rng.choice(openings))
+    opening = rng.choice(
+        fitting(category, CHAT_CLIENT_OPENINGS) if category else CHAT_CLIENT_OPENINGS
+    )
+    texts = [opening, dict(CHAT_OPENINGS)[opening]]
     while len(texts) < turns:
         texts.append(
             rng.choice(CHAT_CLIENT_FOLLOWUPS if len(texts) % 2 == 0 else CHAT_SELLER_FOLLOWUPS)

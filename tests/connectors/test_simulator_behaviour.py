@@ -38,22 +38,42 @@ def _answer(
     )
 
 
+def _unanswered_feedbacks(
+    simulator: SimulatorFixture, token: str, *, take: int = 5000, skip: int = 0, **params: object
+) -> list[dict]:
+    return _get(
+        simulator,
+        token,
+        FEEDBACKS,
+        "/api/v1/feedbacks",
+        isAnswered="false",
+        take=take,
+        skip=skip,
+        **params,
+    ).json()["data"]["feedbacks"]
+
+
+def _chat_events(
+    simulator: SimulatorFixture, token: str, cursor: int | None = None
+) -> tuple[list[dict], int | None]:
+    """Every chat event after `cursor`, and the cursor to go on from."""
+    events: list[dict] = []
+    while True:
+        params = {} if cursor is None else {"next": cursor}
+        result = _get(simulator, token, CHAT, "/api/v1/seller/events", **params).json()["result"]
+        if result["totalEvents"] == 0:
+            return events, cursor
+        events.extend(result["events"])
+        cursor = result["next"]
+
+
 def _all_unanswered_ids(
     simulator: SimulatorFixture, token: str, take: int, **params: object
 ) -> list[str]:
     ids: list[str] = []
     skip = 0
     while True:
-        page = _get(
-            simulator,
-            token,
-            FEEDBACKS,
-            "/api/v1/feedbacks",
-            isAnswered="false",
-            take=take,
-            skip=skip,
-            **params,
-        ).json()["data"]["feedbacks"]
+        page = _unanswered_feedbacks(simulator, token, take=take, skip=skip, **params)
         ids.extend(item["id"] for item in page)
         if len(page) < take:
             return ids
@@ -115,15 +135,7 @@ def test_review_texts_speak_of_their_products_kind_of_goods(simulator: Simulator
         for name in category.names
     }
 
-    page = _get(
-        simulator,
-        handle.token,
-        FEEDBACKS,
-        "/api/v1/feedbacks",
-        isAnswered="false",
-        take=5000,
-        skip=0,
-    ).json()["data"]["feedbacks"]
+    page = _unanswered_feedbacks(simulator, handle.token)
 
     texts = [
         (topic_of_name[item["productDetails"]["productName"]], item["text"])
@@ -173,16 +185,7 @@ def test_feedback_date_window_filters_by_created_date(simulator: SimulatorFixtur
     handle = simulator.create_wb_account(seed=5, reviews=100, limits=False)
     date_from = int((datetime.now(UTC) - timedelta(days=7)).timestamp())
 
-    page = _get(
-        simulator,
-        handle.token,
-        FEEDBACKS,
-        "/api/v1/feedbacks",
-        isAnswered="false",
-        take=5000,
-        skip=0,
-        dateFrom=date_from,
-    ).json()["data"]["feedbacks"]
+    page = _unanswered_feedbacks(simulator, handle.token, dateFrom=date_from)
 
     created = [datetime.fromisoformat(item["createdDate"]).timestamp() for item in page]
     assert created == sorted(created, reverse=True)
@@ -193,16 +196,7 @@ def test_generated_reviews_appear_first_with_requested_rating(simulator: Simulat
     handle = simulator.create_wb_account(seed=5, reviews=10, limits=False)
 
     new_ids = simulator.generate(handle.account_id, reviews=3, rating=1, with_text=False)["reviews"]
-    page = _get(
-        simulator,
-        handle.token,
-        FEEDBACKS,
-        "/api/v1/feedbacks",
-        isAnswered="false",
-        take=3,
-        skip=0,
-        order="dateDesc",
-    ).json()["data"]["feedbacks"]
+    page = _unanswered_feedbacks(simulator, handle.token, take=3, order="dateDesc")
 
     assert [item["id"] for item in page] == new_ids[::-1]
     assert {
@@ -454,15 +448,8 @@ def test_chat_events_cursor_reaches_new_messages_exactly_once(simulator: Simulat
     seen: list[str] = []
     cursor: int | None = None
     for _ in range(2):
-        while True:
-            params = {} if cursor is None else {"next": cursor}
-            result = _get(simulator, handle.token, CHAT, "/api/v1/seller/events", **params).json()[
-                "result"
-            ]
-            if result["totalEvents"] == 0:
-                break
-            seen.extend(event["eventID"] for event in result["events"])
-            cursor = result["next"]
+        events, cursor = _chat_events(simulator, handle.token, cursor)
+        seen.extend(event["eventID"] for event in events)
         if len(seen) == len(truth_before):
             new = simulator.generate(handle.account_id, chat_messages=2)["chat_messages"]
 
@@ -472,17 +459,9 @@ def test_chat_events_cursor_reaches_new_messages_exactly_once(simulator: Simulat
 def test_chat_history_answers_the_buyers_first_message(simulator: SimulatorFixture) -> None:
     handle = simulator.create_wb_account(seed=5, chats=40, limits=False)
     by_chat: dict[str, list[str]] = {}
-    cursor: int | None = None
-    while True:
-        params = {} if cursor is None else {"next": cursor}
-        result = _get(simulator, handle.token, CHAT, "/api/v1/seller/events", **params).json()[
-            "result"
-        ]
-        if result["totalEvents"] == 0:
-            break
-        for event in result["events"]:
-            by_chat.setdefault(event["chatID"], []).append(event["message"]["text"])
-        cursor = result["next"]
+    events, _cursor = _chat_events(simulator, handle.token)
+    for event in events:
+        by_chat.setdefault(event["chatID"], []).append(event["message"]["text"])
 
     answers = dict(data.CHAT_OPENINGS)
     talks = [texts for texts in by_chat.values() if len(texts) >= 2]
