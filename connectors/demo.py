@@ -57,7 +57,7 @@ def _seed_wb(workspace: Workspace, simulator: SimulatorClient) -> MarketplaceAcc
         workspace,
         actor=None,
         marketplace=Marketplace.WB,
-        name="Wildberries · Уютный дом",
+        name="Уютный дом",
         credentials={"token": token},
         base_url=simulator.url,
     )
@@ -79,7 +79,7 @@ def _seed_ozon(workspace: Workspace, simulator: SimulatorClient) -> MarketplaceA
         workspace,
         actor=None,
         marketplace=Marketplace.OZON,
-        name="Ozon · Уютный дом",
+        name="Уютный дом",
         credentials={"client_id": DEMO_OZON_CLIENT_ID, "api_key": DEMO_OZON_API_KEY},
         base_url=simulator.url,
     )

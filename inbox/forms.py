@@ -455,7 +455,7 @@ class InboxFilterForm(forms.Form):
     def __init__(self, data: Any = None, *, choices: Any = None) -> None:
         """`choices`: an `inbox.selectors.InboxChoices`, when the form is to be rendered."""
         super().__init__(data)
-        accounts = [(a.pk, a.name) for a in choices.accounts] if choices else []
+        accounts = [(a.pk, str(a)) for a in choices.accounts] if choices else []
         members = [(str(pk), name) for pk, name in choices.members] if choices else []
         self.fields["account"].choices = _with_any(_("All accounts"), accounts)  # type: ignore[attr-defined]
         self.fields["product"].choices = _with_any(  # type: ignore[attr-defined]
