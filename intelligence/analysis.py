@@ -26,6 +26,7 @@ from intelligence.rules.lexicon import (
     NOT_FUNCTIONS,
     NOT_PARTS,
     NOT_YET,
+    NOTHING_STATED,
     ORDERED,
     TIMING,
 )
@@ -319,18 +320,25 @@ def _learned_verdicts(
 
 
 def _signals(inp: AnalysisInput) -> _Signals:
-    parts = [inp.text]
-    if inp.pros:
-        parts.append(inp.pros)
-    if inp.cons:
-        parts.append(inp.cons)
-    text = "\n".join(parts)
+    pros, pros_keys = _field(inp.pros)
+    cons, cons_keys = _field(inp.cons)
+    # What the buyer liked ("Достоинства") is never the complaint: it weighs for the verdict
+    # but names no topic, so "Достоинства: цена" under a 3★ text about the looks is not a
+    # price question.
+    text = "\n".join(part for part in (inp.text, cons) if part)
     keys = keys_of(text)
     totals = score(keys)
-    if inp.cons.strip():
-        # Anything in "Недостатки" is a stated shortcoming, whatever words it uses.
-        totals["neg"] += 1.0
-        totals["issue"] += 1.0
+    if cons:
+        cons_scores = score(cons_keys)
+        if cons_scores["neg"] > 0.0 or cons_scores["pos"] <= 0.0:
+            # Anything in "Недостатки" is a stated shortcoming, whatever words it uses
+            # (but "всё устраивает" is not).
+            totals["neg"] += 1.0
+            totals["issue"] += 1.0
+    if pros:
+        totals["pos"] += max(score(pros_keys)["pos"], 1.0)
+    elif pros_keys:
+        totals["neg"] += 1.0  # "Достоинства: нет"
     smiles = len(_SMILE_RE.findall(text))
     frowns = len(_FROWN_RE.findall(text))
     # A lone bracket is a smiley too ("подошло)", "порвалось("), unless it closes a
@@ -374,6 +382,18 @@ def _signals(inp: AnalysisInput) -> _Signals:
     if totals.get("wrong_item", 0.0) < 2.5 and _names_two_colours(keys):
         totals["wrong_item"] += 2.5
     return _Signals(scores=totals, keys=tuple(keys), questions=len(_QUESTION_RE.findall(text)))
+
+
+def _field(text: str) -> tuple[str, list[str]]:
+    """A pros or cons field: (its text if it states something, its lemma keys).
+
+    "Недостатки: нет" or "-" states nothing (empty text); the keys tell "нет" (keys) from a
+    field left blank or a dash (no keys).
+    """
+    keys = [key for key in keys_of(text) if key != BOUNDARY]
+    if all(key in NOTHING_STATED for key in keys):
+        return "", keys
+    return text.strip(), keys
 
 
 def _ordered_one_got_another(keys: list[str]) -> bool:

@@ -442,3 +442,30 @@ def test_analyze_text_ordered_one_thing_got_another_is_a_wrong_item():
 
     result = analyze_text(_review("Заказала в понедельник, пришло быстро, всё отлично.", 5))
     assert result.intent != "wrong_item"
+
+
+def test_cons_that_name_no_shortcoming_leave_a_five_star_review_praise():
+    for cons in ("нет", "Не обнаружено", "-", "Недостатков нет"):
+        analysis = analyze_text(_review("", 5, pros="Качество, цена", cons=cons))
+
+        assert (analysis.sentiment, analysis.intent, analysis.needs_response) == (
+            "positive",
+            "praise",
+            False,
+        ), cons
+
+
+def test_stated_cons_are_a_shortcoming_that_needs_an_answer():
+    analysis = analyze_text(_review("", 4, pros="Цена", cons="Маломерит на размер"))
+
+    assert analysis.intent == "size_fit"
+    assert analysis.needs_response is True
+
+
+def test_what_the_buyer_liked_is_never_taken_for_the_complaint():
+    analysis = analyze_text(
+        _review("Ожидала большего. В жизни выглядит проще.", 3, pros="Цена", product_name="Ваза")
+    )
+
+    assert analysis.intent != "price_value"
+    assert "цен" not in analysis.draft.lower()
