@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -701,7 +702,30 @@ def _summary(inp: AnalysisInput, sentiment: Sentiment, intent: Intent) -> str:
     return gettext("%(topic)s, %(sentiment)s: «%(excerpt)s»") % values
 
 
-def _pick(options: tuple[str, ...], seed: str, slot: str) -> str:
+# What a reply should say once: thanks, regret, apology, (un)met expectations.
+_FEELINGS: tuple[tuple[str, str], ...] = (
+    ("thanks", r"спасибо|благодар"),
+    ("regret", r"жаль|сожале|неприятн|огорч"),
+    ("apology", r"извин|прощени"),
+    ("expectation", r"оправда"),
+)
+_FEELING_RE = re.compile("|".join(rf"\b(?P<{name}>{stems})" for name, stems in _FEELINGS))
+
+
+def _feelings(text: str) -> frozenset[str]:
+    return frozenset(m.lastgroup for m in _FEELING_RE.finditer(text.lower()) if m.lastgroup)
+
+
+# The reply blocks are a fixed set: each one's feelings are found once per process.
+_block_feelings = lru_cache(maxsize=None)(_feelings)
+
+
+def _pick(options: tuple[str, ...], seed: str, slot: str, *, after: Sequence[str] = ()) -> str:
+    """One of `options` by a hash of `seed` and `slot`; with `after` (the sentences so far),
+    one that repeats none of their words of feeling ("Нам очень жаль… Очень жаль…")."""
+    if after:
+        used = _feelings(" ".join(after))
+        options = tuple(o for o in options if not used & _block_feelings(o)) or options
     return options[zlib.crc32(f"{seed}\x1f{slot}".encode()) % len(options)]
 
 
@@ -776,23 +800,23 @@ def _draft(inp: AnalysisInput, sentiment: Sentiment, intent: Intent, signals: _S
     if answer:
         sentences.append(answer)
     else:
-        sentences.append(_pick(replies.BODY[body_key], seed, "body"))
+        sentences.append(_pick(replies.BODY[body_key], seed, "body", after=sentences))
     if detail:
-        sentences.append(_pick(replies.DETAIL[detail], seed, "detail"))
+        sentences.append(_pick(replies.DETAIL[detail], seed, "detail", after=sentences))
     next_steps = replies.NEXT_STEP.get(body_key)
     if body_key == "product_question":
         wants_next_step = answer is not None
     else:
         wants_next_step = sentiment != Sentiment.POSITIVE
     if next_steps and wants_next_step:
-        sentences.append(_pick(next_steps, seed, "next"))
+        sentences.append(_pick(next_steps, seed, "next", after=sentences))
     if sentiment == Sentiment.POSITIVE:
         closing_options = replies.CLOSING_POSITIVE
     elif sentiment == Sentiment.NEGATIVE:
         closing_options = replies.CLOSING_NEGATIVE
     else:
         closing_options = replies.CLOSING_NEUTRAL
-    sentences.append(_pick(closing_options, seed, "close"))
+    sentences.append(_pick(closing_options, seed, "close", after=sentences))
     if brand:
         sentences.append(_pick(replies.BRAND_SIGNATURE, seed, "sign").format(brand=brand))
     return " ".join(sentences)

@@ -180,6 +180,28 @@ def test_analyze_text_drafts_for_similar_reviews_differ():
     assert sum(scores) / len(scores) < 0.5
 
 
+def test_drafts_say_their_thanks_regret_and_apology_once():
+    texts = [
+        ("Шов разошёлся через неделю, брак.", 1),
+        ("Коробка пришла мятая, крышка треснула.", 2),
+        ("Прислали другой цвет.", 1),
+        ("Ткань тонкая и пахнет краской.", 3),
+        ("Не понравилось.", 2),
+        ("Отличный крем, спасибо!", 5),
+    ]
+    feelings = {
+        "thanks": ("спасибо", "благодар"),
+        "regret": ("жаль", "сожале", "неприятн", "огорч"),
+        "apology": ("извин", "прощени"),
+    }
+    for (text, rating), number in itertools.product(texts, range(12)):
+        draft = analyze_text(_review(text, rating, seed=f"wbr-{number}")).draft.lower()
+        sentences = [s for s in draft.replace("!", ".").split(". ") if s]
+        for feeling, stems in feelings.items():
+            saying = [s for s in sentences if any(stem in s for stem in stems)]
+            assert len(saying) <= 1, (feeling, draft)
+
+
 def test_analyze_text_same_seed_gives_same_draft():
     first = analyze_text(_review("Брак, не работает.", 1, seed="x-1"))
     second = analyze_text(_review("Брак, не работает.", 1, seed="x-1"))
