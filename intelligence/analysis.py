@@ -804,13 +804,17 @@ def _draft(inp: AnalysisInput, sentiment: Sentiment, intent: Intent, signals: _S
     if detail:
         sentences.append(_pick(replies.DETAIL[detail], seed, "detail", after=sentences))
     next_steps = replies.NEXT_STEP.get(body_key)
+    asked = inp.channel == Channel.QUESTION
     if body_key == "product_question":
         wants_next_step = answer is not None
     else:
-        wants_next_step = sentiment != Sentiment.POSITIVE
+        # A question comes before the purchase: nothing to return, nothing to apologise for.
+        wants_next_step = sentiment != Sentiment.POSITIVE and not asked
     if next_steps and wants_next_step:
         sentences.append(_pick(next_steps, seed, "next", after=sentences))
-    if sentiment == Sentiment.POSITIVE:
+    if asked:
+        closing_options = replies.CLOSING_NEUTRAL
+    elif sentiment == Sentiment.POSITIVE:
         closing_options = replies.CLOSING_POSITIVE
     elif sentiment == Sentiment.NEGATIVE:
         closing_options = replies.CLOSING_NEGATIVE

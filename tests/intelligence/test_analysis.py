@@ -491,3 +491,13 @@ def test_what_the_buyer_liked_is_never_taken_for_the_complaint():
 
     assert analysis.intent != "price_value"
     assert "цен" not in analysis.draft.lower()
+
+
+def test_a_question_before_purchase_gets_no_return_advice_or_apology():
+    for text in ("Маломерит или нет? Обычно ношу 44", "Не будет ли узко в плечах?"):
+        draft = analyze_text(
+            AnalysisInput(channel="question", marketplace="wb", text=text, seed=text)
+        ).draft.lower()
+
+        assert "вернуть" not in draft and "возврат" not in draft, draft
+        assert "извин" not in draft and "прощени" not in draft, draft
