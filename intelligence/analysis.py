@@ -781,6 +781,8 @@ def _draft(inp: AnalysisInput, sentiment: Sentiment, intent: Intent, signals: _S
         greeting = _pick(
             replies.CHAT_GREETING_NAMED if name else replies.CHAT_GREETING_ANONYMOUS, seed, "g"
         ).format(name=name)
+        if signals.questions and body_key == "other_neutral":
+            body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
         body = answer or _pick(replies.CHAT_BODY[body_key], seed, "body")
         return f"{greeting} {body}"
 

@@ -501,3 +501,12 @@ def test_a_question_before_purchase_gets_no_return_advice_or_apology():
 
         assert "вернуть" not in draft and "возврат" not in draft, draft
         assert "извин" not in draft and "прощени" not in draft, draft
+
+
+def test_a_chat_question_is_promised_an_answer_not_asked_how_to_help():
+    for text in ("Когда отправите заказ?", "Добрый день, а где мой заказ?"):
+        draft = analyze_text(
+            AnalysisInput(channel="chat", marketplace="wb", text=text, seed=text)
+        ).draft
+
+        assert "чем" not in draft.lower() and ("уточним" in draft or "вернёмся" in draft), draft
