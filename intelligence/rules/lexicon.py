@@ -1443,6 +1443,11 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("!верный", "quality_defect:1 neg:1"),
     ("есть !стать", "other:2.5 neg:1.5"),
     ("кушать !стать", "other:2.5 neg:1.5"),
+    # "не стали даже есть", "отказался есть": a pet or a child refuses the food
+    ("!стать есть", "other:2.5 neg:1.5"),
+    ("!стать кушать", "other:2.5 neg:1.5"),
+    ("отказаться есть", "other:4 neg:1"),
+    ("отказываться есть", "other:4 neg:1"),
     ("твердый", "material_smell:1.5 neg:0.5"),
     ("подтечь", "delivery_packaging:2 neg:1.5"),
     ("протечь", "delivery_packaging:2 neg:1.5"),

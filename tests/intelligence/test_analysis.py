@@ -510,3 +510,11 @@ def test_a_chat_question_is_promised_an_answer_not_asked_how_to_help():
         ).draft
 
         assert "чем" not in draft.lower() and ("уточним" in draft or "вернёмся" in draft), draft
+
+
+def test_a_pet_or_child_refusing_the_food_is_other_not_a_defect():
+    for text in ("Кошки, к сожалению, не стали даже есть", "Ребёнок не стал есть кашу"):
+        analysis = analyze_text(_review(text, 2))
+
+        assert (analysis.sentiment, analysis.intent) == ("negative", "other"), text
+        assert "дефект" not in analysis.draft, text
