@@ -4,7 +4,9 @@ Every real auto-reply goes through `queue_reply` (so guardrails and exactly-once
 apply) with `publish_after = now + rule.publish_delay_minutes`, so a person can stop it with
 `cancel_auto_reply` until it is sent. A rule in shadow mode only records what it would have
 published. Low ratings (3★ and below) and negative sentiment are never answered unless the rule
-says so explicitly (`allow_low_ratings`, "negative" in `sentiments`).
+says so explicitly (`allow_low_ratings`, "negative" in `sentiments`); a review that mainly asks
+something never is, and a template answers only what needs no response (plain praise, "bought as a
+gift"), since it cannot address a stated shortcoming or a question.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from agentiq.redis import get_redis
 from inbox.models import (
     AutoReplyRule,
     Channel,
+    Intent,
     Interaction,
     InteractionEvent,
     Message,
@@ -114,7 +117,13 @@ def rule_matches(rule: AutoReplyRule, interaction: Interaction) -> bool:
     if rule.text_presence == AutoReplyRule.TextPresence.WITHOUT_TEXT and has_text:
         return False
     allowed = set(rule.sentiments or [Sentiment.POSITIVE, Sentiment.NEUTRAL])
-    return bool(interaction.sentiment) and interaction.sentiment in allowed
+    if not interaction.sentiment or interaction.sentiment not in allowed:
+        return False
+    if interaction.channel == Channel.REVIEW and interaction.intent == Intent.PRODUCT_QUESTION:
+        return False  # a review that mainly asks something needs a person's answer
+    # A fixed text would pass over the shortcoming or question the analysis found; the AI
+    # draft answers it.
+    return not (rule.source == AutoReplyRule.Source.TEMPLATE and interaction.needs_response)
 
 
 def matching_rule(interaction: Interaction) -> AutoReplyRule | None:

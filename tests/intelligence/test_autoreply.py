@@ -109,6 +109,30 @@ def test_negative_sentiment_not_answered_unless_listed(workspace: Workspace):
     assert autoreply.evaluate_auto_reply(interaction) is None
 
 
+def test_a_template_never_answers_a_happy_review_that_states_a_shortcoming(workspace):
+    template = ReplyTemplate.objects.create(workspace=workspace, name="t", text="Спасибо за отзыв!")
+    by_template = _rule(workspace, source=AutoReplyRule.Source.TEMPLATE, template=template)
+    by_draft = _rule(workspace)
+    caveat = _analysed(workspace, rating=5, text="Футболка отличная, но пришла без бирки и пакета.")
+    praise = _analysed(workspace, rating=5, text="Отличная футболка, спасибо!")
+    assert (caveat.sentiment, caveat.needs_response) == ("positive", True)
+
+    assert autoreply.rule_matches(by_template, caveat) is False
+    assert autoreply.rule_matches(by_draft, caveat) is True
+    assert autoreply.rule_matches(by_template, praise) is True
+
+
+def test_a_review_that_mainly_asks_something_is_left_to_a_person(workspace: Workspace):
+    rule = _rule(workspace)
+    interaction = _analysed(
+        workspace, rating=5, text="Подскажите, пожалуйста, можно ли стирать в машинке?"
+    )
+    assert interaction.intent == "product_question"
+
+    assert autoreply.rule_matches(rule, interaction) is False
+    assert autoreply.evaluate_auto_reply(interaction) is None
+
+
 def test_rule_filters_marketplace_channel_product_brand_and_text(workspace: Workspace):
     account = make_account(workspace=workspace, marketplace="wb")
     product = make_product(workspace=workspace, account=account, brand="Ромашка")
