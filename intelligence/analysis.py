@@ -285,7 +285,7 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
         priority_reasons=reasons,
         needs_response=needs_response,
         summary=_summary(inp, sentiment, intent),
-        draft=_draft(inp, sentiment, intent, signals),
+        draft=_draft(inp, sentiment, intent, needs_response, signals),
     )
 
 
@@ -759,22 +759,30 @@ def _characteristic_answer(inp: AnalysisInput, seed: str) -> str | None:
     return None
 
 
-def _body_key(intent: Intent, sentiment: Sentiment) -> str:
+def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str:
     if intent == Intent.OTHER:
         return "other_negative" if sentiment == Sentiment.NEGATIVE else "other_neutral"
     remarks = (Intent.DELIVERY_PACKAGING, Intent.PRICE_VALUE, Intent.SIZE_FIT)
-    if intent in remarks and sentiment == Sentiment.POSITIVE:
+    if intent in remarks and sentiment == Sentiment.POSITIVE and not needs_response:
+        # "Быстрая доставка!" is praise; "всё хорошо, но везли две недели" is answered about
+        # the delivery.
         return "praise"
     return intent.value
 
 
-def _draft(inp: AnalysisInput, sentiment: Sentiment, intent: Intent, signals: _Signals) -> str:
+def _draft(
+    inp: AnalysisInput,
+    sentiment: Sentiment,
+    intent: Intent,
+    needs_response: bool,
+    signals: _Signals,
+) -> str:
     seed = inp.seed or inp.text
     name = " ".join(inp.customer_name.split())
     brand = ""
     if inp.product_card:
         brand = " ".join(str(inp.product_card.get("brand") or "").split())
-    body_key = _body_key(intent, sentiment)
+    body_key = _body_key(intent, sentiment, needs_response)
     answer = _characteristic_answer(inp, seed) if intent == Intent.PRODUCT_QUESTION else None
     detail = _detail(signals.keys, intent)
     if inp.channel == Channel.CHAT:

@@ -518,3 +518,12 @@ def test_a_pet_or_child_refusing_the_food_is_other_not_a_defect():
 
         assert (analysis.sentiment, analysis.intent) == ("negative", "other"), text
         assert "дефект" not in analysis.draft, text
+
+
+def test_a_happy_review_with_a_delivery_complaint_is_answered_about_the_delivery():
+    caveat = analyze_text(_review("Всё хорошо, но доставка заняла две недели", 4, seed="a"))
+    praise = analyze_text(_review("Быстрая доставка, всё целое!", 5, seed="a"))
+
+    assert (caveat.intent, caveat.needs_response) == ("delivery_packaging", True)
+    assert "доставк" in caveat.draft.lower()
+    assert praise.needs_response is False and "доставк" not in praise.draft.lower()
