@@ -708,6 +708,7 @@ _FEELINGS: tuple[tuple[str, str], ...] = (
     ("regret", r"жаль|сожале|неприятн|огорч"),
     ("apology", r"извин|прощени"),
     ("expectation", r"оправда"),
+    ("pleasure", r"приятн|рад|порад"),
 )
 _FEELING_RE = re.compile("|".join(rf"\b(?P<{name}>{stems})" for name, stems in _FEELINGS))
 
@@ -767,6 +768,11 @@ def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str
         # "Быстрая доставка!" is praise; "всё хорошо, но везли две недели" is answered about
         # the delivery.
         return "praise"
+    if sentiment == Sentiment.POSITIVE and intent == Intent.QUALITY_DEFECT:
+        # A happy buyer's small caveat is not "the item let you down".
+        return "praise_with_remark"
+    if intent == Intent.PRAISE and needs_response:
+        return "praise_with_remark"  # happy, but names something to improve
     return intent.value
 
 

@@ -527,3 +527,21 @@ def test_a_happy_review_with_a_delivery_complaint_is_answered_about_the_delivery
     assert (caveat.intent, caveat.needs_response) == ("delivery_packaging", True)
     assert "доставк" in caveat.draft.lower()
     assert praise.needs_response is False and "доставк" not in praise.draft.lower()
+
+
+def test_a_happy_review_with_a_small_caveat_is_thanked_and_the_remark_acknowledged():
+    for text in (
+        "Хорошая, красивая, но есть нюансы",
+        "Всё понравилось, рекомендую! Единственный минус — инструкция только на английском",
+    ):
+        analysis = analyze_text(_review(text, 4, seed="s"))
+
+        assert (analysis.sentiment, analysis.needs_response) == ("positive", True), text
+        assert "замечани" in analysis.draft, analysis.draft
+        assert "подвёл" not in analysis.draft and "брак" not in analysis.draft, analysis.draft
+
+
+def test_every_review_reply_topic_has_a_chat_reply():
+    from intelligence.rules import replies
+
+    assert set(replies.CHAT_BODY) == set(replies.BODY)
