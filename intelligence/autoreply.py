@@ -172,7 +172,8 @@ def vary(text: str, *, name: str, seed: str) -> str:
 
 
 def cached_replies(interaction: Interaction, *, limit: int = CACHE_SIZE) -> list[str]:
-    """Confirmed answers to other positive reviews of the same product: the response cache."""
+    """Confirmed answers to other reviews of the same product that were plain praise: the
+    response cache (an answer that addressed someone's remark fits no one else)."""
     # `product_id=None` in a filter means "no product" (IS NULL); spelled out for the types.
     same_product = (
         Q(interaction__product_id__isnull=True)
@@ -187,6 +188,8 @@ def cached_replies(interaction: Interaction, *, limit: int = CACHE_SIZE) -> list
             delivery_status=Message.DeliveryStatus.CONFIRMED,
             interaction__channel=Channel.REVIEW,
             interaction__sentiment=Sentiment.POSITIVE,
+            interaction__intent=Intent.PRAISE,
+            interaction__ai_analysis__needs_response=False,
             interaction__rating__gte=4,
         )
         .exclude(interaction_id=interaction.pk)
@@ -201,10 +204,12 @@ def _customer_name(interaction: Interaction) -> str:
     return interaction.customer.display_name if interaction.customer else ""
 
 
-def _is_positive_review(interaction: Interaction) -> bool:
+def _is_plain_praise(interaction: Interaction) -> bool:
     return (
         interaction.channel == Channel.REVIEW
         and interaction.sentiment == Sentiment.POSITIVE
+        and interaction.intent == Intent.PRAISE
+        and not interaction.needs_response
         and (interaction.rating or 0) >= 4
     )
 
@@ -221,7 +226,7 @@ def _candidates(interaction: Interaction, rule: AutoReplyRule) -> Iterator[tuple
         return
     if interaction.draft:
         yield "draft", interaction.draft
-    if _is_positive_review(interaction):
+    if _is_plain_praise(interaction):
         for n, cached in enumerate(cached_replies(interaction)):
             yield "cache", vary(cached, name=name, seed=f"{seed}:cache:{n}")
     for n in range(1, 6):

@@ -337,6 +337,53 @@ def test_response_cache_reuses_confirmed_answer_with_new_greeting_and_closing(
     assert not candidate.endswith("Будем рады видеть вас снова!")
 
 
+def test_response_cache_holds_only_answers_to_plain_praise_and_serves_only_plain_praise(
+    workspace: Workspace,
+):
+    account = make_account(workspace=workspace)
+    product = make_product(workspace=workspace, account=account)
+    remarked = _analysed(
+        workspace,
+        account=account,
+        product=product,
+        rating=4,
+        text="Всё хорошо, но доставка заняла две недели",
+    )
+    make_message(
+        interaction=remarked,
+        direction=Message.Direction.OUTBOUND,
+        author_type=Message.AuthorType.SELLER,
+        delivery_status=Message.DeliveryStatus.CONFIRMED,
+        text="Здравствуйте! Спасибо! Передадим службе доставки, что заказ шёл долго.",
+    )
+    praised = _analysed(
+        workspace, account=account, product=product, rating=5, text="Отличная вещь, спасибо!"
+    )
+    make_message(
+        interaction=praised,
+        direction=Message.Direction.OUTBOUND,
+        author_type=Message.AuthorType.SELLER,
+        delivery_status=Message.DeliveryStatus.CONFIRMED,
+        text="Здравствуйте! Спасибо, носите с удовольствием. Будем рады видеть вас снова!",
+    )
+    plain = _analysed(workspace, account=account, product=product, rating=5, text="Супер!")
+    caveat = _analysed(
+        workspace,
+        account=account,
+        product=product,
+        rating=5,
+        text="Хорошая, но коробка пришла мятая",
+    )
+    assert remarked.needs_response and caveat.needs_response and not plain.needs_response
+
+    def cached(interaction) -> list[str]:
+        return [t for s, t in autoreply._candidates(interaction, _rule(workspace)) if s == "cache"]
+
+    [candidate] = cached(plain)
+    assert "носите с удовольствием" in candidate
+    assert cached(caveat) == []
+
+
 def test_guardrail_block_stops_auto_reply_and_is_recorded(workspace: Workspace):
     template = ReplyTemplate.objects.create(
         workspace=workspace,
