@@ -358,6 +358,7 @@ DEV_FILES: tuple[str, ...] = (
     "dev_reviews_4.csv",
     "dev_reviews_5.csv",
     "dev_reviews_6.csv",
+    "dev_reviews_7.csv",
 )
 
 
