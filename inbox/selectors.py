@@ -31,6 +31,7 @@ from inbox.models import (
     SavedView,
     User,
     Workspace,
+    awaiting_answer_q,
 )
 
 _T = TypeVar("_T")
@@ -48,9 +49,7 @@ class WorkspaceSummary:
 def workspace_summary(workspace: Workspace, *, now: datetime) -> WorkspaceSummary:
     """Headline counts for the workspace home page, in one query per table."""
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    awaiting = Q(needs_response=True, first_response_at__isnull=True) & ~Q(
-        status=Interaction.Status.CLOSED
-    )
+    awaiting = awaiting_answer_q()
     counts = Interaction.objects.for_workspace(workspace).aggregate(
         open=Count("id", filter=~Q(status=Interaction.Status.CLOSED)),
         awaiting=Count("id", filter=awaiting),
@@ -129,9 +128,7 @@ def inbox_filter_q(filters: Mapping[str, Any], *, user: User, now: datetime) -> 
         q &= Q(assignee__isnull=True)
     elif assignee:
         q &= Q(assignee_id=int(assignee))
-    awaiting = Q(needs_response=True, first_response_at__isnull=True) & ~Q(
-        status=Interaction.Status.CLOSED
-    )
+    awaiting = awaiting_answer_q()
     if filters.get("needs_response"):
         q &= awaiting
     if filters.get("sla") == "overdue":

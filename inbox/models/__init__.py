@@ -18,6 +18,7 @@ from inbox.models.interactions import (
     Message,
     Priority,
     Sentiment,
+    awaiting_answer_q,
 )
 from inbox.models.tenancy import Membership, User, Workspace
 
@@ -48,4 +49,5 @@ __all__ = [
     "User",
     "Workspace",
     "WorkspaceQuerySet",
+    "awaiting_answer_q",
 ]

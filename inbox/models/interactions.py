@@ -36,12 +36,23 @@ class Priority(models.TextChoices):
     LOW = "low", _("Low")
 
 
+def needing_response_q() -> Q:
+    """Items that still need an answer: a review or question never answered, or a chat whose
+    buyer wrote last (a chat needs an answer again after every new buyer message)."""
+    return Q(needs_response=True) & (Q(first_response_at__isnull=True) | Q(channel=Channel.CHAT))
+
+
+def awaiting_answer_q() -> Q:
+    """Open items that still need an answer (the inbox filter, the home page, SLA overdue)."""
+    return needing_response_q() & ~Q(status=Interaction.Status.CLOSED)
+
+
 class InteractionQuerySet(WorkspaceQuerySet):
     def open(self) -> Self:
         return self.exclude(status=Interaction.Status.CLOSED)
 
     def needing_response(self) -> Self:
-        return self.filter(needs_response=True, first_response_at__isnull=True)
+        return self.filter(needing_response_q())
 
     def overdue(self, *, at: "models.DateTimeField") -> Self:
         return self.needing_response().open().filter(sla_deadline_at__lt=at)

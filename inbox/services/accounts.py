@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict, cast
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,6 +34,7 @@ from inbox.models import (
     SyncCursor,
     User,
     Workspace,
+    awaiting_answer_q,
 )
 
 logger = logging.getLogger(__name__)
@@ -464,9 +465,7 @@ def account_health(
         return []
     ids = [a.pk for a in accounts]
 
-    awaiting = Q(needs_response=True, first_response_at__isnull=True) & ~Q(
-        status=Interaction.Status.CLOSED
-    )
+    awaiting = awaiting_answer_q()
     per_channel: dict[tuple[int, str], Mapping[str, Any]] = {
         (row["account_id"], row["channel"]): row
         for row in Interaction.objects.for_workspace(workspace)

@@ -37,6 +37,7 @@ from inbox.models import (
     SyncCursor,
 )
 from inbox.services import pipeline_hooks
+from inbox.services.interactions import note_buyer_messages
 from inbox.services.linking import JourneyRow, link_journeys
 from inbox.services.rows import in_chunks, insert_rows, matching, update_rows
 from inbox.services.sla import refresh_sla_deadlines, sla_deadline, sla_minutes
@@ -111,8 +112,9 @@ def ingest_page(
 
     Side effects (all in one transaction): products, customers (+ aggregates for new
     interactions), interactions, messages, `received` / `updated` / `sync_error` events,
-    journey links, SLA deadlines, the `SyncCursor`; on commit, the AI analysis of the new
-    interactions is enqueued. Safe to repeat: a page ingested twice changes nothing.
+    unread counts and reopening of chats whose buyer wrote again, journey links, SLA
+    deadlines, the `SyncCursor`; on commit, the AI analysis of the new interactions and of
+    those chats is enqueued. Safe to repeat: a page ingested twice changes nothing.
     Precondition: one ingest per account at a time (the sync's Redis lock).
     """
     items = list(
@@ -131,17 +133,20 @@ def ingest_page(
             sla=sla if sla is not None else sla_minutes(account.workspace_id),
         )
         updated_ids = [pk for pk, _item in updated]
-        messages = _insert_messages(account, channel, created, updated, now=now)
+        messages, arrived = _insert_messages(account, channel, created, updated, now=now)
         _update_customer_aggregates(created, customer_ids, now=now)
         _insert_events(account, created, updated_ids, now=now)
+        note_buyer_messages(account.pk, account.workspace_id, arrived, now=now)
         if updated_ids:
             refresh_sla_deadlines(updated_ids)
         created_ids = [pk for pk, _item in created]
         link_journeys(account.workspace_id, journeys, now=now)
         _record_malformed(account, page.malformed, now=now)
         _save_cursor(account, channel, page, seen=len(items), now=now)
-        if created_ids:
-            transaction.on_commit(lambda: pipeline_hooks.enqueue_interaction_analysis(created_ids))
+        # A chat whose buyer wrote again is analysed again: its draft answers the new message.
+        to_analyse = [*created_ids, *arrived]
+        if to_analyse:
+            transaction.on_commit(lambda: pipeline_hooks.enqueue_interaction_analysis(to_analyse))
     return IngestResult(
         created=len(created_ids),
         updated=len(updated_ids),
@@ -239,22 +244,27 @@ def _upsert_customers(
     return ids
 
 
-def _chat_state(item: ItemData) -> tuple[datetime, datetime, datetime | None, bool]:
-    """(last_message_at, SLA start, first response, is answered) of a chat from its messages."""
+def _chat_state(item: ItemData) -> tuple[datetime, datetime, datetime | None, bool, int]:
+    """(last_message_at, SLA start, first response, is answered, unanswered buyer messages)
+    of a chat from its messages."""
     last_in = None
     first_out = None
     last_direction = ""
+    unanswered = 0
     for message in item.messages:
         if message.direction == Message.Direction.INBOUND:
             last_in = message.occurred_at
-        elif first_out is None:
-            first_out = message.occurred_at
+            unanswered += 1
+        else:
+            unanswered = 0
+            if first_out is None:
+                first_out = message.occurred_at
         last_direction = message.direction
     last = item.last_message_at or (
         item.messages[-1].occurred_at if item.messages else item.occurred_at
     )
     answered = last_direction == Message.Direction.OUTBOUND
-    return last, last_in or last, first_out, answered
+    return last, last_in or last, first_out, answered, unanswered
 
 
 def _item_values(
@@ -269,11 +279,12 @@ def _item_values(
 ) -> dict[str, Any]:
     """The interaction columns the item shows (as a new row would store them)."""
     if is_chat:
-        last, sla_start, first_out, answered = _chat_state(item)
+        last, sla_start, first_out, answered, unread = _chat_state(item)
     else:
         last, sla_start = item.last_message_at or item.occurred_at, item.occurred_at
         answered = item.is_answered or bool(item.answer_text)
         first_out = now if answered else None
+        unread = 0
     rating = item.rating
     return {
         "external_id": item.external_id,
@@ -297,6 +308,8 @@ def _item_values(
         "last_message_at": last,
         "is_answered": answered,
         "answer_edits_left": edits_left if answered and item.answer_editable else 0,
+        # A new chat's buyer messages since the seller last wrote (a later sync adds to it).
+        "unread_count": unread,
     }
 
 
@@ -433,10 +446,11 @@ def _insert_messages(
     updated: list[tuple[int, ItemData]],
     *,
     now: datetime,
-) -> int:
+) -> tuple[int, dict[int, int]]:
     """Chat messages (new ones only) and review/question answers (text kept current).
 
-    Returns the number of messages inserted or rewritten.
+    Returns the number of messages inserted or rewritten, and the updated chats' new buyer
+    messages (chat id → how many).
     """
     is_chat = channel == Channel.CHAT
     # Messages already stored for the updated interactions: (interaction, external id) → (pk, text).
@@ -452,6 +466,8 @@ def _insert_messages(
             stored[(interaction_id, external)] = (pk, text)
     new: list[dict[str, Any]] = []
     edited: list[dict[str, Any]] = []
+    followed = {pk for pk, _item in updated}
+    arrived: dict[int, int] = {}
     for pk, item in [*created, *updated]:
         if is_chat:
             for message in item.messages:
@@ -464,6 +480,8 @@ def _insert_messages(
                     continue
                 stored[key] = (0, message.text)  # a repeated id within the item is stored once
                 inbound = message.direction == Message.Direction.INBOUND
+                if inbound and pk in followed:
+                    arrived[pk] = arrived.get(pk, 0) + 1
                 new.append(
                     {
                         "interaction_id": pk,
@@ -498,7 +516,7 @@ def _insert_messages(
     # The unique (interaction, external_id) constraint stays the safety net.
     insert_rows(Message, new, now=now, constants={"workspace_id": account.workspace_id})
     update_rows(Message, edited, ["text", "updated_at"])
-    return len(new) + len(edited)
+    return len(new) + len(edited), arrived
 
 
 def _update_customer_aggregates(

@@ -4,15 +4,17 @@ Each function changes the interaction and writes its `InteractionEvent` in one t
 so the timeline never disagrees with the data (CONVENTIONS §4).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentiq.errors import DomainError
 from inbox.models import Interaction, InteractionEvent, Membership, Message, User
+from inbox.services.rows import in_chunks, insert_rows
 
 
 class InvalidStatusChange(DomainError):
@@ -94,6 +96,72 @@ def change_status(
             payload["snoozed_until"] = locked.snoozed_until.isoformat()
         _event(locked, kind=InteractionEvent.Kind.STATUS_CHANGED, actor=actor, payload=payload)
     return locked
+
+
+# A chat left in these states opens again when its buyer writes.
+_WOKEN_BY_BUYER = (
+    Interaction.Status.CLOSED,
+    Interaction.Status.PENDING,
+    Interaction.Status.SNOOZED,
+)
+
+
+def note_buyer_messages(
+    account_id: int, workspace_id: int, arrived: Mapping[int, int], *, now: datetime
+) -> list[int]:
+    """The sync's twin of `change_status` for chats whose buyer wrote again: `arrived` maps a
+    chat's id to its number of new buyer messages.
+
+    Those messages count as unread, and a closed, pending or snoozed chat opens again (with a
+    STATUS_CHANGED event, no actor), so no follow-up goes unseen. Runs in the caller's
+    transaction, in a constant number of statements. Returns the reopened ids.
+    """
+    reopened: dict[int, str] = {}
+    woken = models.Q(status__in=_WOKEN_BY_BUYER)
+    for chunk in in_chunks(list(arrived.items()), lookups=3):
+        ids = [pk for pk, _count in chunk]
+        reopened.update(Interaction.objects.filter(woken, pk__in=ids).values_list("id", "status"))
+        Interaction.objects.filter(pk__in=ids).update(
+            unread_count=F("unread_count")
+            + Case(
+                *(When(pk=pk, then=Value(count)) for pk, count in chunk),
+                default=Value(0),
+                output_field=models.PositiveIntegerField(),
+            ),
+            status=Case(
+                When(woken, then=Value(Interaction.Status.OPEN)),
+                default=F("status"),
+                output_field=models.CharField(),
+            ),
+            closed_at=Case(
+                When(woken, then=Value(None)),
+                default=F("closed_at"),
+                output_field=models.DateTimeField(),
+            ),
+            snoozed_until=Case(
+                When(woken, then=Value(None)),
+                default=F("snoozed_until"),
+                output_field=models.DateTimeField(),
+            ),
+            updated_at=now,
+        )
+    insert_rows(
+        InteractionEvent,
+        [
+            {
+                "interaction_id": pk,
+                "payload": {"from": previous, "to": Interaction.Status.OPEN, "by": "buyer"},
+            }
+            for pk, previous in reopened.items()
+        ],
+        now=now,
+        constants={
+            "workspace_id": workspace_id,
+            "account_id": account_id,
+            "kind": InteractionEvent.Kind.STATUS_CHANGED,
+        },
+    )
+    return list(reopened)
 
 
 def assign_interaction(

@@ -280,3 +280,64 @@ def test_ingest_page_stores_messages_for_answered_question(account):
     ingest_page(account, "question", page(question), now=NOW)
 
     assert Message.objects.filter(interaction__external_id="q1").count() == 1
+
+
+def _chat(*messages: MessageData) -> ItemData:
+    return ItemData(
+        channel="chat", external_id="chat1", occurred_at=NOW - timedelta(hours=1), messages=messages
+    )
+
+
+def test_a_new_chat_counts_the_buyer_messages_since_the_seller_last_wrote(account):
+    ingest_page(
+        account,
+        "chat",
+        page(
+            _chat(
+                MessageData("m1", "in", "customer", "Здравствуйте", NOW - timedelta(minutes=50)),
+                MessageData("m2", "out", "seller", "Добрый день!", NOW - timedelta(minutes=40)),
+                MessageData("m3", "in", "customer", "Где заказ?", NOW - timedelta(minutes=30)),
+                MessageData("m4", "in", "customer", "Ау?", NOW - timedelta(minutes=20)),
+            )
+        ),
+        now=NOW,
+    )
+
+    assert Interaction.objects.get(external_id="chat1").unread_count == 2
+
+
+def test_a_closed_chat_whose_buyer_writes_again_reopens_unread_and_awaiting_an_answer(
+    account, django_capture_on_commit_callbacks
+):
+    import django_rq
+
+    from inbox.models import awaiting_answer_q
+    from inbox.services.interactions import change_status
+
+    first = (
+        MessageData("m1", "in", "customer", "Где заказ?", NOW - timedelta(minutes=50)),
+        MessageData("m2", "out", "seller", "Уже в пути", NOW - timedelta(minutes=40)),
+    )
+    ingest_page(account, "chat", page(_chat(*first)), now=NOW)
+    chat = Interaction.objects.get(external_id="chat1")
+    change_status(chat, status=Interaction.Status.CLOSED, actor=None, now=NOW)
+    assert not Interaction.objects.filter(awaiting_answer_q(), pk=chat.pk).exists()
+    follow_up = (
+        *first,
+        MessageData("m3", "in", "customer", "Пришёл не тот цвет", NOW - timedelta(minutes=5)),
+        MessageData("m4", "in", "customer", "Что делать?", NOW - timedelta(minutes=4)),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_page(account, "chat", page(_chat(*follow_up), state=2), now=NOW)
+        ingest_page(account, "chat", page(_chat(*follow_up), state=3), now=NOW)  # a rerun
+
+    chat.refresh_from_db()
+    assert (chat.status, chat.closed_at, chat.unread_count) == ("open", None, 2)
+    assert Interaction.objects.filter(awaiting_answer_q(), pk=chat.pk).exists()
+    reopened = InteractionEvent.objects.filter(
+        interaction=chat, kind=InteractionEvent.Kind.STATUS_CHANGED, actor=None
+    ).order_by("-id")[0]
+    assert reopened.payload == {"from": "closed", "to": "open", "by": "buyer"}
+    jobs = django_rq.get_queue("ai").get_jobs()
+    assert [job.args for job in jobs] == [([chat.pk],)]
