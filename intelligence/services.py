@@ -301,7 +301,9 @@ def save_analysis(
         locked.sentiment = analysis.sentiment
         locked.intent = analysis.intent
         locked.priority = analysis.priority
-        locked.needs_response = analysis.needs_response
+        # What the text asks for; nothing is needed once the item is answered (a chat whose
+        # seller wrote last).
+        locked.needs_response = analysis.needs_response and not locked.is_answered
         locked.ai_analysis = data
         locked.analyzed_at = now
         if not draft_edited:

@@ -12,9 +12,10 @@ from inbox.models import (
     Message,
     Notification,
     Workspace,
+    awaiting_answer_q,
 )
 from inbox.services.pipeline_hooks import enqueue_interaction_analysis
-from intelligence import jobs
+from intelligence import jobs, services
 from tests.factories import make_interaction, make_member, make_message
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +233,26 @@ def test_close_idle_chats_job_closes_answered_quiet_chats_once(
     statuses = {c.pk: Interaction.objects.get(pk=c.pk).status for c in (idle, waiting, recent)}
     assert statuses == {idle.pk: "closed", waiting.pk: "open", recent.pk: "open"}
     assert len(_events(idle, InteractionEvent.Kind.STATUS_CHANGED)) == 1
+
+
+def _chat_asking(workspace: Workspace, *, is_answered: bool) -> Interaction:
+    chat = make_interaction(
+        workspace=workspace,
+        channel="chat",
+        rating=None,
+        text="",
+        is_answered=is_answered,
+        needs_response=not is_answered,
+    )
+    make_message(interaction=chat, text="Когда отправите заказ?")
+    return chat
+
+
+def test_an_analysed_chat_awaits_an_answer_only_while_the_buyer_wrote_last(workspace):
+    answered = services.analyze(_chat_asking(workspace, is_answered=True))
+    waiting = services.analyze(_chat_asking(workspace, is_answered=False))
+
+    awaiting = set(Interaction.objects.filter(awaiting_answer_q()).values_list("pk", flat=True))
+    assert answered.ai_analysis["needs_response"] is True  # the text asks something…
+    assert answered.pk not in awaiting  # …but the seller has already answered it
+    assert waiting.pk in awaiting
