@@ -51,6 +51,18 @@ def _outbound(interaction) -> list[Message]:
     )
 
 
+def _confirmed_answer(
+    interaction, text: str, author_type: str = Message.AuthorType.SELLER
+) -> Message:
+    return make_message(
+        interaction=interaction,
+        direction=Message.Direction.OUTBOUND,
+        author_type=author_type,
+        delivery_status=Message.DeliveryStatus.CONFIRMED,
+        text=text,
+    )
+
+
 def test_five_star_review_gets_queued_ai_reply(workspace: Workspace):
     _rule(workspace)
     interaction = _analysed(workspace, rating=5, text="Отличная футболка, спасибо!")
@@ -269,13 +281,7 @@ def test_repetitive_draft_is_replaced_by_another_variant(workspace: Workspace):
     account = make_account(workspace=workspace)
     previous = make_interaction(workspace=workspace, account=account)
     interaction = _analysed(workspace, account=account, rating=5)
-    make_message(
-        interaction=previous,
-        direction=Message.Direction.OUTBOUND,
-        author_type=Message.AuthorType.SELLER,
-        delivery_status=Message.DeliveryStatus.CONFIRMED,
-        text=interaction.draft,
-    )
+    _confirmed_answer(previous, interaction.draft)
 
     event = autoreply.evaluate_auto_reply(interaction)
 
@@ -290,13 +296,7 @@ def test_only_repetitive_template_is_sent_with_warning(workspace: Workspace):
     _rule(workspace, source=AutoReplyRule.Source.TEMPLATE, template=template)
     account = make_account(workspace=workspace)
     previous = make_interaction(workspace=workspace, account=account)
-    make_message(
-        interaction=previous,
-        direction=Message.Direction.OUTBOUND,
-        author_type=Message.AuthorType.AI,
-        delivery_status=Message.DeliveryStatus.CONFIRMED,
-        text="Спасибо за отзыв!",
-    )
+    _confirmed_answer(previous, "Спасибо за отзыв!", author_type=Message.AuthorType.AI)
     interaction = _analysed(workspace, account=account, rating=5)
 
     event = autoreply.evaluate_auto_reply(interaction)
@@ -315,13 +315,7 @@ def test_response_cache_reuses_confirmed_answer_with_new_greeting_and_closing(
         "Здравствуйте, Ольга! Спасибо, что выбрали нашу футболку, носите с удовольствием. "
         "Будем рады видеть вас снова!"
     )
-    make_message(
-        interaction=previous,
-        direction=Message.Direction.OUTBOUND,
-        author_type=Message.AuthorType.SELLER,
-        delivery_status=Message.DeliveryStatus.CONFIRMED,
-        text=cached,
-    )
+    _confirmed_answer(previous, cached)
     interaction = _analysed(
         workspace, account=account, product=product, rating=5, customer_name="Пётр"
     )
@@ -349,22 +343,14 @@ def test_response_cache_holds_only_answers_to_plain_praise_and_serves_only_plain
         rating=4,
         text="Всё хорошо, но доставка заняла две недели",
     )
-    make_message(
-        interaction=remarked,
-        direction=Message.Direction.OUTBOUND,
-        author_type=Message.AuthorType.SELLER,
-        delivery_status=Message.DeliveryStatus.CONFIRMED,
-        text="Здравствуйте! Спасибо! Передадим службе доставки, что заказ шёл долго.",
+    _confirmed_answer(
+        remarked, "Здравствуйте! Спасибо! Передадим службе доставки, что заказ шёл долго."
     )
     praised = _analysed(
         workspace, account=account, product=product, rating=5, text="Отличная вещь, спасибо!"
     )
-    make_message(
-        interaction=praised,
-        direction=Message.Direction.OUTBOUND,
-        author_type=Message.AuthorType.SELLER,
-        delivery_status=Message.DeliveryStatus.CONFIRMED,
-        text="Здравствуйте! Спасибо, носите с удовольствием. Будем рады видеть вас снова!",
+    _confirmed_answer(
+        praised, "Здравствуйте! Спасибо, носите с удовольствием. Будем рады видеть вас снова!"
     )
     plain = _analysed(workspace, account=account, product=product, rating=5, text="Супер!")
     caveat = _analysed(
