@@ -37,7 +37,7 @@ from inbox.models import (
     SyncCursor,
 )
 from inbox.services import pipeline_hooks
-from inbox.services.interactions import note_buyer_messages
+from inbox.services.interactions import ChatNews, note_buyer_messages
 from inbox.services.linking import JourneyRow, link_journeys
 from inbox.services.rows import in_chunks, insert_rows, matching, update_rows
 from inbox.services.sla import refresh_sla_deadlines, sla_deadline, sla_minutes
@@ -133,10 +133,10 @@ def ingest_page(
             sla=sla if sla is not None else sla_minutes(account.workspace_id),
         )
         updated_ids = [pk for pk, _item in updated]
-        messages, arrived = _insert_messages(account, channel, created, updated, now=now)
+        messages, chat_news = _insert_messages(account, channel, created, updated, now=now)
         _update_customer_aggregates(created, customer_ids, now=now)
         _insert_events(account, created, updated_ids, now=now)
-        note_buyer_messages(account.pk, account.workspace_id, arrived, now=now)
+        note_buyer_messages(account.pk, account.workspace_id, chat_news, now=now)
         if updated_ids:
             refresh_sla_deadlines(updated_ids)
         created_ids = [pk for pk, _item in created]
@@ -144,7 +144,7 @@ def ingest_page(
         _record_malformed(account, page.malformed, now=now)
         _save_cursor(account, channel, page, seen=len(items), now=now)
         # A chat whose buyer wrote again is analysed again: its draft answers the new message.
-        to_analyse = [*created_ids, *arrived]
+        to_analyse = [*created_ids, *(pk for pk, news in chat_news.items() if news.buyer_messages)]
         if to_analyse:
             transaction.on_commit(lambda: pipeline_hooks.enqueue_interaction_analysis(to_analyse))
     return IngestResult(
@@ -446,11 +446,11 @@ def _insert_messages(
     updated: list[tuple[int, ItemData]],
     *,
     now: datetime,
-) -> tuple[int, dict[int, int]]:
+) -> tuple[int, dict[int, ChatNews]]:
     """Chat messages (new ones only) and review/question answers (text kept current).
 
-    Returns the number of messages inserted or rewritten, and the updated chats' new buyer
-    messages (chat id → how many).
+    Returns the number of messages inserted or rewritten, and what the updated chats' new
+    messages tell (`ChatNews` by chat id).
     """
     is_chat = channel == Channel.CHAT
     # Messages already stored for the updated interactions: (interaction, external id) → (pk, text).
@@ -467,7 +467,7 @@ def _insert_messages(
     new: list[dict[str, Any]] = []
     edited: list[dict[str, Any]] = []
     followed = {pk for pk, _item in updated}
-    arrived: dict[int, int] = {}
+    chat_news: dict[int, ChatNews] = {}
     for pk, item in [*created, *updated]:
         if is_chat:
             for message in item.messages:
@@ -480,8 +480,13 @@ def _insert_messages(
                     continue
                 stored[key] = (0, message.text)  # a repeated id within the item is stored once
                 inbound = message.direction == Message.Direction.INBOUND
-                if inbound and pk in followed:
-                    arrived[pk] = arrived.get(pk, 0) + 1
+                if pk in followed:
+                    news = chat_news.get(pk, ChatNews(0, seller_wrote=False))
+                    chat_news[pk] = (
+                        ChatNews(news.buyer_messages + 1, seller_wrote=news.seller_wrote)
+                        if inbound
+                        else ChatNews(0, seller_wrote=True)  # the buyer's earlier ones are answered
+                    )
                 new.append(
                     {
                         "interaction_id": pk,
@@ -516,7 +521,7 @@ def _insert_messages(
     # The unique (interaction, external_id) constraint stays the safety net.
     insert_rows(Message, new, now=now, constants={"workspace_id": account.workspace_id})
     update_rows(Message, edited, ["text", "updated_at"])
-    return len(new) + len(edited), arrived
+    return len(new) + len(edited), chat_news
 
 
 def _update_customer_aggregates(

@@ -6,6 +6,7 @@ so the timeline never disagrees with the data (CONVENTIONS §4).
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import models, transaction
 from django.db.models import Case, F, Value, When
@@ -106,44 +107,52 @@ _WOKEN_BY_BUYER = (
 )
 
 
-def note_buyer_messages(
-    account_id: int, workspace_id: int, arrived: Mapping[int, int], *, now: datetime
-) -> list[int]:
-    """The sync's twin of `change_status` for chats whose buyer wrote again: `arrived` maps a
-    chat's id to its number of new buyer messages.
+class ChatNews(NamedTuple):
+    """What a sync's new messages of a known chat tell: the buyer's messages since the seller
+    last wrote, and whether the seller wrote among them (on the marketplace's own pages)."""
 
-    Those messages count as unread, and a closed, pending or snoozed chat opens again (with a
-    STATUS_CHANGED event, no actor), so no follow-up goes unseen. Runs in the caller's
-    transaction, in a constant number of statements. Returns the reopened ids.
+    buyer_messages: int
+    seller_wrote: bool
+
+
+def note_buyer_messages(
+    account_id: int, workspace_id: int, news: Mapping[int, ChatNews], *, now: datetime
+) -> list[int]:
+    """The sync's twin of `change_status` for known chats with new messages (`news` by id).
+
+    The buyer's messages since the seller last wrote are the unread ones (added to the count,
+    or replacing it when the seller wrote too). A closed, pending or snoozed chat whose buyer
+    has the last word opens again, with a STATUS_CHANGED event (no actor), so no follow-up
+    goes unseen. Runs in the caller's transaction, in a constant number of statements.
+    Returns the reopened ids.
     """
     reopened: dict[int, str] = {}
     woken = models.Q(status__in=_WOKEN_BY_BUYER)
-    for chunk in in_chunks(list(arrived.items()), lookups=3):
-        ids = [pk for pk, _count in chunk]
-        reopened.update(Interaction.objects.filter(woken, pk__in=ids).values_list("id", "status"))
-        Interaction.objects.filter(pk__in=ids).update(
-            unread_count=F("unread_count")
-            + Case(
-                *(When(pk=pk, then=Value(count)) for pk, count in chunk),
-                default=Value(0),
-                output_field=models.PositiveIntegerField(),
+    for chunk in in_chunks(list(news.items()), lookups=3):
+        unread = Case(
+            *(
+                When(
+                    pk=pk,
+                    then=Value(n.buyer_messages)
+                    if n.seller_wrote
+                    else F("unread_count") + Value(n.buyer_messages),
+                )
+                for pk, n in chunk
             ),
-            status=Case(
-                When(woken, then=Value(Interaction.Status.OPEN)),
-                default=F("status"),
-                output_field=models.CharField(),
-            ),
-            closed_at=Case(
-                When(woken, then=Value(None)),
-                default=F("closed_at"),
-                output_field=models.DateTimeField(),
-            ),
-            snoozed_until=Case(
-                When(woken, then=Value(None)),
-                default=F("snoozed_until"),
-                output_field=models.DateTimeField(),
-            ),
-            updated_at=now,
+            default=F("unread_count"),
+            output_field=models.PositiveIntegerField(),
+        )
+        Interaction.objects.filter(pk__in=[pk for pk, _n in chunk]).update(
+            unread_count=unread, updated_at=now
+        )
+        waking = [pk for pk, n in chunk if n.buyer_messages]
+        if not waking:
+            continue
+        reopened.update(
+            Interaction.objects.filter(woken, pk__in=waking).values_list("id", "status")
+        )
+        Interaction.objects.filter(woken, pk__in=waking).update(
+            status=Interaction.Status.OPEN, closed_at=None, snoozed_until=None, updated_at=now
         )
     insert_rows(
         InteractionEvent,

@@ -341,3 +341,22 @@ def test_a_closed_chat_whose_buyer_writes_again_reopens_unread_and_awaiting_an_a
     assert reopened.payload == {"from": "closed", "to": "open", "by": "buyer"}
     jobs = django_rq.get_queue("ai").get_jobs()
     assert [job.args for job in jobs] == [([chat.pk],)]
+
+
+def test_a_seller_reply_on_the_marketplace_leaves_only_later_buyer_messages_unread(account):
+    first = (MessageData("m1", "in", "customer", "Здравствуйте", NOW - timedelta(minutes=50)),)
+    ingest_page(account, "chat", page(_chat(*first)), now=NOW)
+    answered = (
+        *first,
+        MessageData("m2", "in", "customer", "Где заказ?", NOW - timedelta(minutes=40)),
+        MessageData("m3", "out", "seller", "Уже в пути", NOW - timedelta(minutes=30)),
+    )
+    ingest_page(account, "chat", page(_chat(*answered), state=2), now=NOW)
+    chat = Interaction.objects.get(external_id="chat1")
+    assert chat.unread_count == 0
+
+    again = (*answered, MessageData("m4", "in", "customer", "Спасибо!", NOW))
+    ingest_page(account, "chat", page(_chat(*again), state=3), now=NOW)
+
+    chat.refresh_from_db()
+    assert chat.unread_count == 1
