@@ -682,8 +682,19 @@ def _priority(
 # --- summary and draft --------------------------------------------------------------------
 
 
+# A sentence that only greets ("Здравствуйте!", "Добрый день,") tells nothing in a summary.
+_GREETING_RE = re.compile(
+    r"^(?:здравствуйте|добрый\s+(?:день|вечер|утро)|доброе\s+утро|доброго\s+времени\s+суток"
+    r"|привет(?:ствую)?)[\s!.,)]*$",
+    re.IGNORECASE,
+)
+
+
 def _excerpt(text: str, limit: int = 90) -> str:
-    first = _SENTENCE_RE.split(text.strip(), maxsplit=1)[0].strip() if text.strip() else ""
+    sentences = [s.strip() for s in _SENTENCE_RE.split(text.strip()) if s.strip()]
+    first = next(
+        (s for s in sentences if not _GREETING_RE.match(s)), sentences[0] if sentences else ""
+    )
     first = " ".join(first.split())
     if len(first) > limit:
         first = first[: limit - 1].rstrip() + "…"

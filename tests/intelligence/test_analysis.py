@@ -545,3 +545,15 @@ def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
     assert set(replies.CHAT_BODY) == set(replies.BODY)
+
+
+def test_the_summary_quotes_what_the_buyer_says_not_their_greeting():
+    analysis = analyze_text(
+        AnalysisInput(
+            channel="chat",
+            marketplace="wb",
+            text="Здравствуйте!\nДобрый день. Пришёл товар с затяжкой на рукаве. Что делать?",
+        )
+    )
+
+    assert analysis.summary.endswith("«Пришёл товар с затяжкой на рукаве.»")
