@@ -24,7 +24,7 @@ import sentry_sdk
 from django.db import connection, models, transaction
 
 from connectors.registry import answer_edits
-from connectors.types import ItemData, MalformedItem, Page
+from connectors.types import ItemData, MalformedItem, MessageData, Page
 from inbox.models import (
     Channel,
     Customer,
@@ -244,27 +244,33 @@ def _upsert_customers(
     return ids
 
 
-def _chat_state(item: ItemData) -> tuple[datetime, datetime, datetime | None, bool, int]:
-    """(last_message_at, SLA start, first response, is answered, unanswered buyer messages)
-    of a chat from its messages."""
+def _chat_news(messages: Iterable[MessageData]) -> ChatNews:
+    """The buyer's messages after the seller's last one, and whether the seller wrote at all."""
+    buyer, seller_wrote = 0, False
+    for message in messages:
+        if message.direction == Message.Direction.INBOUND:
+            buyer += 1
+        else:
+            buyer, seller_wrote = 0, True
+    return ChatNews(buyer, seller_wrote=seller_wrote)
+
+
+def _chat_state(item: ItemData) -> tuple[datetime, datetime, datetime | None, bool]:
+    """(last_message_at, SLA start, first response, is answered) of a chat from its messages."""
     last_in = None
     first_out = None
     last_direction = ""
-    unanswered = 0
     for message in item.messages:
         if message.direction == Message.Direction.INBOUND:
             last_in = message.occurred_at
-            unanswered += 1
-        else:
-            unanswered = 0
-            if first_out is None:
-                first_out = message.occurred_at
+        elif first_out is None:
+            first_out = message.occurred_at
         last_direction = message.direction
     last = item.last_message_at or (
         item.messages[-1].occurred_at if item.messages else item.occurred_at
     )
     answered = last_direction == Message.Direction.OUTBOUND
-    return last, last_in or last, first_out, answered, unanswered
+    return last, last_in or last, first_out, answered
 
 
 def _item_values(
@@ -279,7 +285,8 @@ def _item_values(
 ) -> dict[str, Any]:
     """The interaction columns the item shows (as a new row would store them)."""
     if is_chat:
-        last, sla_start, first_out, answered, unread = _chat_state(item)
+        last, sla_start, first_out, answered = _chat_state(item)
+        unread = _chat_news(item.messages).buyer_messages
     else:
         last, sla_start = item.last_message_at or item.occurred_at, item.occurred_at
         answered = item.is_answered or bool(item.answer_text)
@@ -467,7 +474,7 @@ def _insert_messages(
     new: list[dict[str, Any]] = []
     edited: list[dict[str, Any]] = []
     followed = {pk for pk, _item in updated}
-    chat_news: dict[int, ChatNews] = {}
+    fresh: dict[int, list[MessageData]] = {}  # the updated chats' new messages
     for pk, item in [*created, *updated]:
         if is_chat:
             for message in item.messages:
@@ -481,12 +488,7 @@ def _insert_messages(
                 stored[key] = (0, message.text)  # a repeated id within the item is stored once
                 inbound = message.direction == Message.Direction.INBOUND
                 if pk in followed:
-                    news = chat_news.get(pk, ChatNews(0, seller_wrote=False))
-                    chat_news[pk] = (
-                        ChatNews(news.buyer_messages + 1, seller_wrote=news.seller_wrote)
-                        if inbound
-                        else ChatNews(0, seller_wrote=True)  # the buyer's earlier ones are answered
-                    )
+                    fresh.setdefault(pk, []).append(message)
                 new.append(
                     {
                         "interaction_id": pk,
@@ -521,7 +523,7 @@ def _insert_messages(
     # The unique (interaction, external_id) constraint stays the safety net.
     insert_rows(Message, new, now=now, constants={"workspace_id": account.workspace_id})
     update_rows(Message, edited, ["text", "updated_at"])
-    return len(new) + len(edited), chat_news
+    return len(new) + len(edited), {pk: _chat_news(messages) for pk, messages in fresh.items()}
 
 
 def _update_customer_aggregates(

@@ -117,14 +117,13 @@ class ChatNews(NamedTuple):
 
 def note_buyer_messages(
     account_id: int, workspace_id: int, news: Mapping[int, ChatNews], *, now: datetime
-) -> list[int]:
+) -> None:
     """The sync's twin of `change_status` for known chats with new messages (`news` by id).
 
     The buyer's messages since the seller last wrote are the unread ones (added to the count,
     or replacing it when the seller wrote too). A closed, pending or snoozed chat whose buyer
     has the last word opens again, with a STATUS_CHANGED event (no actor), so no follow-up
     goes unseen. Runs in the caller's transaction, in a constant number of statements.
-    Returns the reopened ids.
     """
     reopened: dict[int, str] = {}
     woken = models.Q(status__in=_WOKEN_BY_BUYER)
@@ -170,7 +169,6 @@ def note_buyer_messages(
             "kind": InteractionEvent.Kind.STATUS_CHANGED,
         },
     )
-    return list(reopened)
 
 
 def assign_interaction(

@@ -330,7 +330,7 @@ def _confirm(client: MarketplaceClient, message: Message) -> Message:
     try:
         state = _read_answer(client, message)
     except TransientMarketplaceError:
-        raise
+        raise  # not the refusal below: the caller retries later
     except MarketplaceError:
         state = AnswerState(exists=False)  # e.g. WB: "cannot get the review by id"
     if state is None:
