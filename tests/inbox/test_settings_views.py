@@ -625,6 +625,8 @@ def test_autoreply_list_and_delete(owner_client, workspace):
     deleted = owner_client.post(reverse("inbox:autoreply-delete", args=[rule.pk]))
 
     assert "Пятёрки" in _html(listed)
+    # The page tells, in Russian, which items no rule answers.
+    assert "шаблон не отправляется, если покупатель назвал недостаток" in _html(listed)
     assert deleted.status_code == 302
     assert list(AutoReplyRule.objects.for_workspace(workspace)) == []
 
