@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from intelligence.rules import learned, replies
 from intelligence.rules.lexicon import (
+    ACKNOWLEDGEMENTS,
     ARRIVAL_VERBS,
     COUNT_WORDS,
     EXPECTING,
@@ -29,6 +30,7 @@ from intelligence.rules.lexicon import (
     NOT_YET,
     NOTHING_STATED,
     ORDERED,
+    THANKS,
     TIMING,
 )
 from intelligence.rules.matcher import BOUNDARY, NEGATED, TAIL, is_complaint, keys_of, score
@@ -111,6 +113,10 @@ _TIE_BONUS: Mapping[Intent, float] = MappingProxyType(
     {intent: (len(TIE_BREAK) - rank) * 0.01 for rank, intent in enumerate(TIE_BREAK)}
 )
 _CONCRETE: tuple[Intent, ...] = tuple(i for i in _COMPLAINTS if i != Intent.OTHER)
+# What a chat follow-up that thanks may not name: a problem of the item or the order.
+_PROBLEMS: tuple[Intent, ...] = tuple(i for i in _CONCRETE if i != Intent.RETURN_REFUND)
+_FOLLOW_UP_PROBLEM_MIN = 1.5
+_THANKS_TURN_WORDS = 12
 _CONCRETE_MIN = 1.0
 # Infinitive endings: a negated verb with one of them may be an item failing its job.
 _VERB_ENDINGS: tuple[str, ...] = ("ть", "ться", "ти", "чь")
@@ -232,6 +238,11 @@ class AnalysisInput:
     product_name: str = ""
     product_card: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     seed: str = ""
+    # A chat the seller has answered before: the buyer's messages since the seller's last
+    # reply (what the next reply answers) and that reply. Empty for reviews, questions and
+    # chats the seller has not written in yet.
+    follow_up: str = ""
+    last_reply: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +288,14 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
         # trained on rated reviews only, so questions, chats and unrated texts keep the rules'
         # verdicts.
         sentiment, intent, needs_response = _learned_verdicts(model, view)
+    turn = _follow_up(inp)
+    if turn is not None and _thanks_only(turn):
+        needs_response = False  # "Хорошо, спасибо!" ends the exchange
     priority, reasons = _priority(signals, sentiment, intent, needs_response, inp)
+    if turn is None:
+        draft = _draft(inp, sentiment, intent, needs_response, signals)
+    else:
+        draft = _follow_up_draft(inp, turn)
     return Analysis(
         sentiment=sentiment.value,
         intent=intent.value,
@@ -285,7 +303,7 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
         priority_reasons=reasons,
         needs_response=needs_response,
         summary=_summary(inp, sentiment, intent),
-        draft=_draft(inp, sentiment, intent, needs_response, signals),
+        draft=draft,
     )
 
 
@@ -506,6 +524,36 @@ def _settled_neutral(signals: _Signals) -> bool:
     meh = signals.scores.get("meh", 0.0)
     # "Нормально", "сойдёт": the only verdict is "it's OK", which the guide calls neutral.
     return meh > 0.0 and pos - meh < _MEH_OTHER_PRAISE and neg < 1.0
+
+
+def _follow_up(inp: AnalysisInput) -> _Signals | None:
+    """The signals of a chat's new buyer messages after a reply of the seller's, if any."""
+    if inp.channel != Channel.CHAT or not inp.follow_up.strip():
+        return None
+    return _signals(
+        AnalysisInput(channel=inp.channel, marketplace=inp.marketplace, text=inp.follow_up)
+    )
+
+
+def _thanks(signals: _Signals) -> bool:
+    """The turn thanks the seller or agrees, asks nothing and names no new problem
+    ("Спасибо, всё получила", "Оформила возврат, спасибо")."""
+    words = [key for key in signals.keys if key != BOUNDARY]
+    if not words or signals.questions or signals.scores.get("q", 0.0) >= 1.0:
+        return False
+    if all(key in ACKNOWLEDGEMENTS for key in words):
+        return True
+    if signals.scores.get("contrast", 0.0) or not THANKS.intersection(words):
+        return False
+    _, problem = _best(signals.scores, _PROBLEMS)
+    return problem < _FOLLOW_UP_PROBLEM_MIN and len(words) <= _THANKS_TURN_WORDS
+
+
+def _thanks_only(signals: _Signals) -> bool:
+    """Thanks with nothing left to act on: no answer needed (a return in progress still is)."""
+    return _thanks(signals) and (
+        signals.scores.get(Intent.RETURN_REFUND.value, 0.0) < _FOLLOW_UP_PROBLEM_MIN
+    )
 
 
 def _best(scores: Mapping[str, float], candidates: tuple[Intent, ...]) -> tuple[Intent, float]:
@@ -787,6 +835,48 @@ def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str
     return intent.value
 
 
+def _chat_body(
+    inp: AnalysisInput,
+    sentiment: Sentiment,
+    intent: Intent,
+    signals: _Signals,
+    seed: str,
+    *,
+    follow_up: bool = False,
+) -> str:
+    # A chat always awaits an answer: what it names, not `needs_response`, tells a remark.
+    remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
+    body_key = _body_key(intent, sentiment, remark)
+    if follow_up:
+        # After the seller's answer, a new problem gets its own reply; anything else is
+        # asked ("we'll check") or told ("seen, we'll look"), never met with the first answer.
+        asked = signals.questions > 0 and sentiment != Sentiment.NEGATIVE
+        if asked or _best(signals.scores, _PROBLEMS)[1] < _FOLLOW_UP_PROBLEM_MIN:
+            body_key = "product_question" if signals.questions else "follow_up"
+    elif body_key == "other_neutral" and signals.questions:
+        body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
+    answer = _characteristic_answer(inp, seed) if body_key == "product_question" else None
+    return answer or _pick(replies.CHAT_BODY[body_key], seed, "body")
+
+
+def _follow_up_draft(inp: AnalysisInput, turn: _Signals) -> str:
+    """A chat reply to the buyer's messages since the seller's last one: no second greeting,
+    and thanks are answered, not met with the first answer again."""
+    seed = inp.seed or inp.text
+    name = " ".join(inp.customer_name.split())
+    if _thanks_only(turn):
+        thanked = THANKS.intersection(turn.keys)
+        body = _pick(replies.CHAT_BODY["closing" if thanked else "agreed"], seed, "body")
+    elif _thanks(turn):
+        body = _pick(replies.CHAT_BODY["return_under_way"], seed, "body")
+    else:
+        asked = replace(inp, text=inp.follow_up)
+        view = _rule_view(turn, asked)
+        sentiment, intent = Sentiment(view.sentiment), Intent(view.intent)
+        body = _chat_body(asked, sentiment, intent, turn, seed, follow_up=True)
+    return f"{name}, {body[0].lower()}{body[1:]}" if name else body
+
+
 def _draft(
     inp: AnalysisInput,
     sentiment: Sentiment,
@@ -796,21 +886,17 @@ def _draft(
 ) -> str:
     seed = inp.seed or inp.text
     name = " ".join(inp.customer_name.split())
+    if inp.channel == Channel.CHAT:
+        greeting = _pick(
+            replies.CHAT_GREETING_NAMED if name else replies.CHAT_GREETING_ANONYMOUS, seed, "g"
+        ).format(name=name)
+        return f"{greeting} {_chat_body(inp, sentiment, intent, signals, seed)}"
     brand = ""
     if inp.product_card:
         brand = " ".join(str(inp.product_card.get("brand") or "").split())
     body_key = _body_key(intent, sentiment, needs_response)
     answer = _characteristic_answer(inp, seed) if intent == Intent.PRODUCT_QUESTION else None
     detail = _detail(signals.keys, intent)
-    if inp.channel == Channel.CHAT:
-        greeting = _pick(
-            replies.CHAT_GREETING_NAMED if name else replies.CHAT_GREETING_ANONYMOUS, seed, "g"
-        ).format(name=name)
-        if signals.questions and body_key == "other_neutral":
-            body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
-        body = answer or _pick(replies.CHAT_BODY[body_key], seed, "body")
-        return f"{greeting} {body}"
-
     forms = _product_forms(inp.product_name)
     greeting = _pick(
         replies.GREETING_NAMED if name else replies.GREETING_ANONYMOUS, seed, "g"

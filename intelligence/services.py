@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 SIMILARITY_THRESHOLD = 0.7
 RECENT_REPLIES = 30
 CHAT_INBOUND_MESSAGES = 5
+# Messages read to find the buyer's latest ones and the seller's reply before them.
+CHAT_MESSAGES = 12
 RULES_VARIANTS = 6
 # An item whose LLM analysis failed this many times stays with the rules engine.
 MAX_LLM_ATTEMPTS = 3
@@ -57,6 +59,13 @@ SPOKEN_STATUSES = (
     Message.DeliveryStatus.SENDING,
     Message.DeliveryStatus.SENT,
     Message.DeliveryStatus.CONFIRMED,
+)
+# A chat reply of the seller's that the buyer has seen (or would have, in sandbox mode).
+SAID_STATUSES = (
+    Message.DeliveryStatus.SENDING,
+    Message.DeliveryStatus.SENT,
+    Message.DeliveryStatus.CONFIRMED,
+    Message.DeliveryStatus.DRY_RUN,
 )
 
 
@@ -87,15 +96,9 @@ def build_input(interaction: Interaction, *, seed: str = "") -> AnalysisInput:
     customer_name = interaction.customer_name
     if not customer_name and interaction.customer is not None:
         customer_name = interaction.customer.display_name
-    text = interaction.text
+    text, follow_up, last_reply = interaction.text, "", ""
     if interaction.channel == Channel.CHAT:
-        inbound = list(
-            interaction.messages.filter(direction=Message.Direction.INBOUND)
-            .order_by("-occurred_at", "-id")
-            .values_list("text", flat=True)[:CHAT_INBOUND_MESSAGES]
-        )
-        if inbound:
-            text = "\n".join(reversed([t for t in inbound if t]))
+        text, follow_up, last_reply = _chat_turns(interaction)
     return AnalysisInput(
         channel=interaction.channel,
         marketplace=interaction.marketplace,
@@ -107,7 +110,29 @@ def build_input(interaction: Interaction, *, seed: str = "") -> AnalysisInput:
         product_name=product_name,
         product_card=MappingProxyType(card),
         seed=seed or f"{interaction.pk}",
+        follow_up=follow_up,
+        last_reply=last_reply,
     )
+
+
+def _chat_turns(interaction: Interaction) -> tuple[str, str, str]:
+    """A chat's latest buyer messages, those of them written after the seller's last reply
+    (empty if the seller has not replied), and that reply."""
+    latest = list(
+        interaction.messages.filter(
+            Q(direction=Message.Direction.INBOUND)
+            | Q(direction=Message.Direction.OUTBOUND, delivery_status__in=SAID_STATUSES)
+        )
+        .order_by("-occurred_at", "-id")
+        .values_list("direction", "text")[:CHAT_MESSAGES]
+    )
+    inbound = [t for d, t in latest if d == Message.Direction.INBOUND and t]
+    text = "\n".join(reversed(inbound[:CHAT_INBOUND_MESSAGES])) or interaction.text
+    replied = next((i for i, (d, _t) in enumerate(latest) if d == Message.Direction.OUTBOUND), None)
+    if replied is None:
+        return text, "", ""
+    since = [t for d, t in latest[:replied] if t]
+    return text, "\n".join(reversed(since)), latest[replied][1]
 
 
 def recent_replies(interaction: Interaction, *, limit: int = RECENT_REPLIES) -> list[str]:
@@ -572,7 +597,8 @@ IDLE_CHAT_DAYS = 7
 
 
 def idle_chat_ids(*, now: datetime, days: int = IDLE_CHAT_DAYS, limit: int = 500) -> list[int]:
-    """Open chats with no message for `days` whose last message is ours (they were answered)."""
+    """Open chats with no message for `days` that await nothing: the last message is ours, or
+    the buyer's last ones needed no answer ("Спасибо, всё получила")."""
     last_direction = Subquery(
         Message.objects.filter(interaction_id=OuterRef("pk"))
         .exclude(direction=Message.Direction.INTERNAL)
@@ -584,14 +610,14 @@ def idle_chat_ids(*, now: datetime, days: int = IDLE_CHAT_DAYS, limit: int = 500
         Interaction.objects.open()
         .filter(channel=Channel.CHAT, last_message_at__lt=now - timedelta(days=days))
         .annotate(last_direction=last_direction)
-        .filter(last_direction=Message.Direction.OUTBOUND)
+        .filter(Q(last_direction=Message.Direction.OUTBOUND) | Q(needs_response=False))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
 
 
 def close_idle_chats(*, now: datetime | None = None, days: int = IDLE_CHAT_DAYS) -> int:
-    """Close answered chats that have been quiet for `days` (through `change_status`)."""
+    """Close chats that await nothing and have been quiet for `days` (via `change_status`)."""
     now = now or timezone.now()
     closed = 0
     for interaction in Interaction.objects.filter(pk__in=idle_chat_ids(now=now, days=days)):

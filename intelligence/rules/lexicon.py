@@ -175,6 +175,8 @@ LEMMA_OVERRIDES: dict[str, str] = {
     "деньгам": "деньги",
     "деньгами": "деньги",
     "деньгах": "деньги",
+    # "Пришли" is nearly always "arrived" (прийти), rarely the imperative of "прислать".
+    "пришли": "прийти",
     "заводская": "заводской",
     "заводской": "заводской",
     "заводские": "заводской",
@@ -851,6 +853,8 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("а прийти", "wrong_item:2 neg:0.5"),
     ("а прислать", "wrong_item:2.5 neg:0.5"),
     ("а привезти", "wrong_item:2 neg:0.5"),
+    # "А когда придёт?" asks about timing; it is not "ordered one thing, another came".
+    ("а когда прийти", "wrong_item:-2 neg:-0.5"),
     ("заказывать", "wrong_item:0.5"),
     ("заказать", "wrong_item:0.5"),
     ("подарок", "wrong_item:0.3"),
@@ -1118,6 +1122,7 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("!вернуть", "return_refund:3 neg:1.5"),
     ("возвращать", "return_refund:3 neg:1"),
     ("вернуть деньги", "return_refund:2 neg:1"),
+    ("прийти деньги", "return_refund:2"),
     ("отказ", "return_refund:3.5 neg:1.5"),
     ("отказаться", "return_refund:3.5 neg:1.5"),
     ("отказываться", "return_refund:3 neg:1"),
@@ -1795,6 +1800,42 @@ NOT_FUNCTIONS: frozenset[str] = frozenset(
         "спорить",
         "требоваться",
         "нуждаться",
+    }
+)
+
+# A chat message made only of these thanks the seller or agrees ("Хорошо, спасибо!",
+# "Понятно, буду ждать"): it ends the exchange rather than asks for an answer.
+THANKS: frozenset[str] = frozenset(
+    {"спасибо", "спс", "благодарить", "благодарность", "благодарный"}
+)
+ACKNOWLEDGEMENTS: frozenset[str] = THANKS | frozenset(
+    {
+        "хорошо",
+        "понять",
+        "понятно",
+        "ясно",
+        "ок",
+        "ладно",
+        "договориться",
+        "отлично",
+        "супер",
+        "ждать",
+        "подождать",
+        "быть",
+        "вы",
+        "ваш",
+        "большой",
+        "огромный",
+        "очень",
+        "тогда",
+        "и",
+        "за",
+        "помощь",
+        "ответ",
+        "информация",
+        "да",
+        "все",
+        "всё",
     }
 )
 

@@ -256,3 +256,38 @@ def test_an_analysed_chat_awaits_an_answer_only_while_the_buyer_wrote_last(works
     assert answered.ai_analysis["needs_response"] is True  # the text asks something…
     assert answered.pk not in awaiting  # …but the seller has already answered it
     assert waiting.pk in awaiting
+
+
+def _answered_chat(workspace: Workspace, *, reply_status: str, then: str) -> Interaction:
+    """A buyer asks, the seller replies (in `reply_status`), the buyer writes `then`."""
+    at = timezone.now() - timedelta(days=10)
+    chat = make_interaction(workspace=workspace, channel="chat", rating=None, text="", now=at)
+    make_message(interaction=chat, text="Пришёл товар с затяжкой. Что делать?", occurred_at=at)
+    make_message(
+        interaction=chat,
+        direction=Message.Direction.OUTBOUND,
+        author_type=Message.AuthorType.SELLER,
+        delivery_status=reply_status,
+        text="Оформите, пожалуйста, возврат с пометкой «брак».",
+        occurred_at=at + timedelta(minutes=5),
+    )
+    make_message(interaction=chat, text=then, occurred_at=at + timedelta(minutes=9))
+    return chat
+
+
+def test_a_chat_whose_buyer_only_thanks_the_seller_awaits_nothing_and_closes_when_idle(
+    workspace,
+):
+    thanked = services.analyze(
+        _answered_chat(workspace, reply_status="confirmed", then="Спасибо, поняла!")
+    )
+    # A reply that never reached the buyer is no answer: the thanks are for something else.
+    unsent = services.analyze(_answered_chat(workspace, reply_status="failed", then="Спасибо!"))
+
+    assert thanked.needs_response is False and thanked.priority == "low"
+    assert "здравствуйте" not in thanked.draft.lower()
+    assert unsent.needs_response is True
+    awaiting = set(Interaction.objects.filter(awaiting_answer_q()).values_list("pk", flat=True))
+    assert thanked.pk not in awaiting and unsent.pk in awaiting
+    assert services.close_idle_chats() == 1
+    assert Interaction.objects.get(pk=thanked.pk).status == Interaction.Status.CLOSED

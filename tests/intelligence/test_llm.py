@@ -3,11 +3,11 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from inbox.models import Interaction, InteractionEvent, LLMUsage, Workspace
+from inbox.models import Interaction, InteractionEvent, LLMUsage, Message, Workspace
 from intelligence import llm, services
 from intelligence.analysis import AnalysisInput
 from intelligence.exceptions import LLMCircuitOpen, LLMMalformed, LLMTimeout, LLMUnavailable
-from tests.factories import make_interaction
+from tests.factories import make_interaction, make_message
 from tests.intelligence.fake_llm import FakeLLM, fake_llm_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -195,6 +195,27 @@ def test_analyze_service_under_llm_engine_saves_llm_result(fake_llm: FakeLLM, wo
     )
     assert interaction.draft == fake_llm.answer["draft"]
     assert _usage(workspace).requests == 1
+
+
+def test_the_llm_sees_the_sellers_reply_and_what_the_buyer_wrote_after_it(
+    fake_llm: FakeLLM, workspace: Workspace
+):
+    chat = make_interaction(workspace=workspace, channel="chat", rating=None, text="")
+    make_message(interaction=chat, text="Где мой заказ?")
+    make_message(
+        interaction=chat,
+        direction=Message.Direction.OUTBOUND,
+        author_type=Message.AuthorType.SELLER,
+        delivery_status=Message.DeliveryStatus.CONFIRMED,
+        text="Заказ передан в доставку.",
+    )
+    make_message(interaction=chat, text="Хорошо, спасибо!")
+
+    services.analyze(chat)
+
+    prompt = fake_llm.requests[0]["messages"][1]["content"]
+    assert "Последний ответ продавца: Заказ передан в доставку." in prompt
+    assert "(на это и отвечай): Хорошо, спасибо!" in prompt
 
 
 def test_analyze_service_falls_back_and_awaits_upgrade_when_llm_down(
