@@ -67,8 +67,9 @@ class TokenInfo(TypedDict, total=False):
     checked_at: str
 
 
-# WB token types (the connectors report them in lower case); Ozon keys have no type.
+# WB token types (the connectors report them in lower case); Ozon has one kind of key.
 TOKEN_TYPE_LABELS = {
+    "api_key": gettext_lazy("API key"),
     "base": gettext_lazy("Base token"),
     "personal": gettext_lazy("Personal token"),
     "service": gettext_lazy("Service token"),

@@ -359,6 +359,14 @@ def test_account_health_counts_channels_backlog_and_errors(workspace, other_work
     )
 
 
+def test_every_token_kind_a_connector_reports_has_a_russian_label():
+    from connectors.ozon.client import KEY_TYPE
+
+    labels = [account_services.token_type_label(t) for t in (KEY_TYPE, "Personal", "service")]
+
+    assert labels == ["API-ключ", "персональный токен", "сервисный токен"]
+
+
 # --- settings services ----------------------------------------------------------------------
 def test_update_sla_rules_changes_only_given_cells(workspace, owner):
     settings_services.update_sla_rules(
