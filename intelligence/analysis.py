@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from intelligence.rules import learned, replies
 from intelligence.rules.lexicon import (
     ACKNOWLEDGEMENTS,
+    AGREEMENTS,
     ARRIVAL_VERBS,
     COUNT_WORDS,
     EXPECTING,
@@ -537,13 +538,14 @@ def _follow_up(inp: AnalysisInput) -> _Signals | None:
 
 def _thanks(signals: _Signals) -> bool:
     """The turn thanks the seller or agrees, asks nothing and names no new problem
-    ("Спасибо, всё получила", "Оформила возврат, спасибо")."""
+    ("Спасибо, всё получила", "Хорошо, сделаю фото", "Оформила возврат, спасибо")."""
     words = [key for key in signals.keys if key != BOUNDARY]
     if not words or signals.questions or signals.scores.get("q", 0.0) >= 1.0:
         return False
     if all(key in ACKNOWLEDGEMENTS for key in words):
         return True
-    if signals.scores.get("contrast", 0.0) or not THANKS.intersection(words):
+    agrees = THANKS.intersection(words) or words[0] in AGREEMENTS  # "Хорошо, пришлю фото"
+    if signals.scores.get("contrast", 0.0) or not agrees:
         return False
     _, problem = _best(signals.scores, _PROBLEMS)
     return problem < _FOLLOW_UP_PROBLEM_MIN and len(words) <= _THANKS_TURN_WORDS
@@ -848,11 +850,13 @@ def _chat_body(
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
     body_key = _body_key(intent, sentiment, remark)
     if follow_up:
-        # After the seller's answer, a new problem gets its own reply; anything else is
-        # asked ("we'll check") or told ("seen, we'll look"), never met with the first answer.
-        asked = signals.questions > 0 and sentiment != Sentiment.NEGATIVE
-        if asked or _best(signals.scores, _PROBLEMS)[1] < _FOLLOW_UP_PROBLEM_MIN:
-            body_key = "product_question" if signals.questions else "follow_up"
+        # After the seller's answer, a question is promised an answer ("we'll check"), a new
+        # problem gets its own reply, anything else is seen ("we'll look"): the first answer
+        # is never given again.
+        if signals.questions:
+            body_key = "product_question"
+        elif _best(signals.scores, _PROBLEMS)[1] < _FOLLOW_UP_PROBLEM_MIN:
+            body_key = "follow_up"
     elif body_key == "other_neutral" and signals.questions:
         body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
     answer = _characteristic_answer(inp, seed) if body_key == "product_question" else None

@@ -573,7 +573,13 @@ def _follow_up(text: str, *, name: str = "Сергей") -> AnalysisInput:
 
 
 def test_a_chat_buyer_who_only_thanks_or_agrees_after_the_answer_needs_no_reply():
-    for text in ("Спасибо большое!", "Хорошо, поняла, спасибо", "Спасибо, всё получила", "Ок"):
+    for text in (
+        "Спасибо большое!",
+        "Хорошо, поняла, спасибо",
+        "Спасибо, всё получила",
+        "Ок",
+        "Хорошо, сделаю фото и пришлю",
+    ):
         analysis = analyze_text(_follow_up(text))
 
         assert (analysis.needs_response, analysis.priority) == (False, "low"), text
@@ -587,12 +593,14 @@ def test_a_chat_buyer_who_only_thanks_or_agrees_after_the_answer_needs_no_reply(
 def test_a_chat_follow_up_is_answered_itself_not_met_with_the_first_answer_again():
     sent = analyze_text(_follow_up("Фото отправила"))
     asked = analyze_text(_follow_up("Спасибо, а когда придут деньги?"))
+    haggling = analyze_text(_follow_up("Можно ли получить скидку вместо возврата?"))
     returning = analyze_text(_follow_up("Оформила возврат, спасибо!"))
     new_problem = analyze_text(_follow_up("Ещё и молния сломалась, не застёгивается"))
 
     assert sent.needs_response and "пришлите" not in sent.draft.lower(), sent.draft
     assert asked.needs_response and "уточним" in asked.draft, asked.draft
     assert "пришло не то" not in asked.draft and "Покупки" not in asked.draft, asked.draft
+    assert "уточним" in haggling.draft and "Покупки" not in haggling.draft, haggling.draft
     # A return under way still needs a person's eye, but is not told how to return.
     assert returning.needs_response and "Покупки" not in returning.draft, returning.draft
     assert "фото" in new_problem.draft, new_problem.draft
