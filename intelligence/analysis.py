@@ -240,8 +240,8 @@ class AnalysisInput:
     product_card: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     seed: str = ""
     # A chat the seller has answered before: the buyer's messages since the seller's last
-    # reply (what the next reply answers) and that reply. Empty for reviews, questions and
-    # chats the seller has not written in yet.
+    # reply (what the next reply answers; empty when the seller wrote last) and that reply.
+    # Both empty for reviews, questions and chats the seller has not written in yet.
     follow_up: str = ""
     last_reply: str = ""
 
@@ -289,14 +289,16 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
         # trained on rated reviews only, so questions, chats and unrated texts keep the rules'
         # verdicts.
         sentiment, intent, needs_response = _learned_verdicts(model, view)
+    replied = inp.channel == Channel.CHAT and bool(inp.last_reply)
     turn = _follow_up(inp)
-    if turn is not None and _thanks_only(turn):
-        needs_response = False  # "Хорошо, спасибо!" ends the exchange
+    if replied and (turn is None or _thanks_only(turn)):
+        # The seller wrote last, or "Хорошо, спасибо!" ends the exchange.
+        needs_response = False
     priority, reasons = _priority(signals, sentiment, intent, needs_response, inp)
-    if turn is None:
-        draft = _draft(inp, sentiment, intent, needs_response, signals)
-    else:
+    if replied:
         draft = _follow_up_draft(inp, turn)
+    else:
+        draft = _draft(inp, sentiment, intent, needs_response, signals)
     return Analysis(
         sentiment=sentiment.value,
         intent=intent.value,
@@ -863,12 +865,15 @@ def _chat_body(
     return answer or _pick(replies.CHAT_BODY[body_key], seed, "body")
 
 
-def _follow_up_draft(inp: AnalysisInput, turn: _Signals) -> str:
-    """A chat reply to the buyer's messages since the seller's last one: no second greeting,
-    and thanks are answered, not met with the first answer again."""
+def _follow_up_draft(inp: AnalysisInput, turn: _Signals | None) -> str:
+    """The next message of a chat the seller has answered: to the buyer's messages since
+    (`turn`), or a check-in when the seller wrote last. No second greeting, and never the
+    first answer again."""
     seed = inp.seed or inp.text
     name = " ".join(inp.customer_name.split())
-    if _thanks_only(turn):
+    if turn is None:
+        body = _pick(replies.CHAT_BODY["check_in"], seed, "body")
+    elif _thanks_only(turn):
         thanked = THANKS.intersection(turn.keys)
         body = _pick(replies.CHAT_BODY["closing" if thanked else "agreed"], seed, "body")
     elif _thanks(turn):

@@ -608,6 +608,14 @@ def test_a_chat_follow_up_is_answered_itself_not_met_with_the_first_answer_again
         assert analysis.summary.endswith("«Пришёл товар с затяжкой на рукаве.»")
 
 
+def test_a_chat_whose_seller_wrote_last_gets_a_check_in_not_the_first_answer_again():
+    analysis = analyze_text(_follow_up(""))
+
+    assert (analysis.needs_response, analysis.priority) == (False, "low")
+    assert analysis.draft.startswith("Сергей, ") and "?" in analysis.draft, analysis.draft
+    assert "фото" not in analysis.draft and "Покупки" not in analysis.draft, analysis.draft
+
+
 def test_a_chat_thanks_with_a_complaint_or_a_question_still_needs_a_reply():
     for text in (
         "Спасибо, но деньги так и не пришли",
