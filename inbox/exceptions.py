@@ -48,6 +48,11 @@ class AlreadyAnswered(DomainError):
     )
 
 
+class DuplicateChatMessage(DomainError):
+    code = "duplicate_message"
+    message = _("This message was sent to the buyer a moment ago; it is not sent twice.")
+
+
 class AnswerNotEditable(DomainError):
     code = "answer_not_editable"
     message = _("The published answer can no longer be edited on the marketplace.")

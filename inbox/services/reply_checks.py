@@ -5,7 +5,7 @@ added here by the intelligence app, so manual replies, AI drafts and auto-replie
 same gate. It raises a `DomainError` whose message the seller sees.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from connectors.registry import client_for
 from inbox.exceptions import (
     AlreadyAnswered,
     AnswerNotEditable,
+    DuplicateChatMessage,
     ReplyLengthInvalid,
     ReplyWindowClosed,
 )
@@ -29,6 +30,10 @@ PENDING_OR_PUBLISHED = (
     Message.DeliveryStatus.SENT,
     Message.DeliveryStatus.CONFIRMED,
 )
+
+# The same chat message again within this time is a double click or a resent form, not a
+# second message the seller means to send.
+DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
 def answer_is_editable(interaction: Interaction, *, now: datetime) -> bool:
@@ -61,7 +66,20 @@ def check_outgoing_reply(
     if interaction.reply_window_ends_at is not None and interaction.reply_window_ends_at < now:
         raise ReplyWindowClosed
     if interaction.channel == Channel.CHAT:
-        return verdict  # a chat takes any number of messages
+        # A chat takes any number of messages, but not the same one twice in a row.
+        if (
+            Message.objects.for_workspace(interaction.workspace)
+            .filter(
+                interaction=interaction,
+                direction=Message.Direction.OUTBOUND,
+                delivery_status__in=(*PENDING_OR_PUBLISHED, Message.DeliveryStatus.DRY_RUN),
+                occurred_at__gte=now - DUPLICATE_WINDOW,
+                text=text.strip(),
+            )
+            .exists()
+        ):
+            raise DuplicateChatMessage
+        return verdict
     if is_edit:
         if not answer_is_editable(interaction, now=now):
             raise AnswerNotEditable

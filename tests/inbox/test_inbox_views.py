@@ -421,6 +421,50 @@ def test_interaction_reply_a_second_time_is_refused_with_a_message(
     assert "Ещё раз." in body  # the typed text is kept
 
 
+def _composer_text(body: str) -> str:
+    match = re.search(r'<textarea id="composer-text"[^>]*>(.*?)</textarea>', body, re.S)
+    assert match, body
+    return match.group(1)
+
+
+def test_a_chat_message_sent_twice_in_a_row_reaches_the_buyer_once(agent_client, workspace):
+    chat = make_interaction(workspace=workspace, channel="chat", rating=None)
+    url = reverse("inbox:interaction-reply", args=[chat.pk])
+
+    agent_client.post(url, {"text": GOOD_DRAFT}, **HX)
+    again = agent_client.post(url, {"text": GOOD_DRAFT}, **HX)
+    other = agent_client.post(url, {"text": "Заказ уже в пути."}, **HX)
+
+    texts = list(
+        Message.objects.filter(interaction=chat, direction="out").values_list("text", flat=True)
+    )
+    assert texts == [GOOD_DRAFT, "Заказ уже в пути."]
+    assert 'role="alert"' in _body(again) and "не отправляется дважды" in _body(again)
+    assert 'data-sent="true"' in _body(other)
+
+
+def test_after_a_chat_reply_the_composer_is_empty_not_the_old_draft(agent_client, workspace):
+    draft = "Здравствуйте! Пришлите, пожалуйста, фото."
+    chat = make_interaction(
+        workspace=workspace,
+        channel="chat",
+        rating=None,
+        draft=draft,
+        analyzed_at=timezone.now() - timedelta(minutes=5),
+    )
+    detail = reverse("inbox:interaction-detail", args=[chat.pk])
+    assert _composer_text(_body(agent_client.get(detail, **HX))) == draft
+
+    sent = agent_client.post(
+        reverse("inbox:interaction-reply", args=[chat.pk]), {"text": draft}, **HX
+    )
+
+    assert _composer_text(_body(sent)) == ""
+    assert _composer_text(_body(agent_client.get(detail, **HX))) == ""
+    Message.objects.filter(interaction=chat, direction="out").update(delivery_status="failed")
+    assert _composer_text(_body(agent_client.get(detail, **HX))) == draft  # to send again
+
+
 def test_interaction_reply_without_htmx_redirects_with_a_notice(agent_client, workspace):
     item = make_interaction(workspace=workspace)
 
