@@ -23,6 +23,7 @@ from inbox import selectors
 from inbox.models import Channel, Interaction, User, Workspace
 from inbox.services.interactions import close_interactions
 from inbox.services.replies import queue_reply
+from inbox.services.reply_checks import chat_draft_predates
 
 BULK_CHUNK = 200
 BULK_BATCH_TTL_SECONDS = 24 * 3600
@@ -44,7 +45,8 @@ class BulkPublishResult:
 def publish_drafts(interactions: Iterable[Interaction], *, actor: User) -> BulkPublishResult:
     """Approve and queue each interaction's AI draft through `queue_reply` (the outbox).
 
-    Skips, and counts by reason, items already answered or without a draft; every refusal of
+    Skips, and counts by reason, items already answered (a chat: its draft predates our last
+    message) or without a draft; every refusal of
     `queue_reply` (guardrail block, answer already queued, window closed …) is counted under
     its `DomainError.code`. Each reply is its own transaction: one refusal never undoes the
     rest.
@@ -54,7 +56,11 @@ def publish_drafts(interactions: Iterable[Interaction], *, actor: User) -> BulkP
     skipped: Counter[str] = Counter()
     for interaction in interactions:
         draft = interaction.draft.strip()
-        if interaction.is_answered and interaction.channel != Channel.CHAT:
+        if interaction.channel == Channel.CHAT:
+            answered = chat_draft_predates(interaction, selectors.latest_outbound(interaction))
+        else:
+            answered = interaction.is_answered
+        if answered:
             skipped["already_answered"] += 1
             continue
         if not draft:

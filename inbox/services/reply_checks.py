@@ -36,6 +36,21 @@ PENDING_OR_PUBLISHED = (
 DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
+def chat_draft_predates(interaction: Interaction, latest_outbound: Message | None) -> bool:
+    """A chat's draft was written before our latest message to the buyer: sending it would
+    repeat what the buyer already has. (After a failed message the draft stays usable.)"""
+    return (
+        interaction.channel == Channel.CHAT
+        and latest_outbound is not None
+        and latest_outbound.delivery_status
+        not in (Message.DeliveryStatus.FAILED, Message.DeliveryStatus.CANCELLED)
+        and (
+            interaction.analyzed_at is None
+            or interaction.analyzed_at <= latest_outbound.occurred_at
+        )
+    )
+
+
 def answer_is_editable(interaction: Interaction, *, now: datetime) -> bool:
     """Whether the published review/question answer may still be changed (edit or replace)."""
     return (

@@ -32,13 +32,13 @@ from inbox.forms import (
     StatusForm,
     TemplateInsertForm,
 )
-from inbox.models import Channel, Interaction, Membership, Message, ReplyTemplate
+from inbox.models import Interaction, Membership, Message, ReplyTemplate
 from inbox.services import bulk as bulk_services
 from inbox.services import interactions as interaction_services
 from inbox.services import presence
 from inbox.services import saved_views as saved_view_services
 from inbox.services.replies import queue_reply
-from inbox.services.reply_checks import answer_is_editable
+from inbox.services.reply_checks import answer_is_editable, chat_draft_predates
 from inbox.tenancy import WorkspaceRequest, workspace_required
 from intelligence.guardrails import Verdict
 from intelligence.services import check_outgoing_guardrails
@@ -200,20 +200,6 @@ def _verdict(interaction: Interaction, text: str) -> Verdict | None:
     return check_outgoing_guardrails(interaction, text)
 
 
-UNDELIVERED = (Message.DeliveryStatus.FAILED, Message.DeliveryStatus.CANCELLED)
-
-
-def _draft_predates(interaction: Interaction, outbound: Message | None) -> bool:
-    """A chat's draft was written before our latest message to the buyer (one that did not
-    fail: the draft stays at hand to send again)."""
-    return (
-        interaction.channel == Channel.CHAT
-        and outbound is not None
-        and outbound.delivery_status not in UNDELIVERED
-        and (interaction.analyzed_at is None or interaction.analyzed_at <= outbound.occurred_at)
-    )
-
-
 def _composer_context(
     interaction: Interaction,
     *,
@@ -229,8 +215,8 @@ def _composer_context(
         text = interaction.draft
         if state["is_edit_mode"] and outbound is not None:
             text = outbound.text
-        elif _draft_predates(interaction, outbound):
-            text = ""  # a chat draft written before our last message would repeat it
+        elif chat_draft_predates(interaction, outbound):
+            text = ""  # it would repeat what the buyer already has
     form = reply_form or ReplyForm(initial={"text": text, "is_edit": state["is_edit_mode"]})
     return {
         **state,

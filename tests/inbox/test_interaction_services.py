@@ -17,7 +17,7 @@ from inbox.services.interactions import (
     mark_read,
 )
 from inbox.services.presence import interaction_viewers, touch_presence
-from tests.factories import make_account, make_interaction, make_user
+from tests.factories import make_account, make_interaction, make_message, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,33 @@ def test_publish_drafts_twice_queues_once(workspace, agent):
 
     assert (first.queued, second.queued) == (1, 0)
     assert sum(second.skipped.values()) == 1
+
+
+def test_publish_drafts_never_sends_a_chat_draft_written_before_our_last_message(workspace, agent):
+    account = make_account(workspace=workspace)
+    draft = "Здравствуйте! Пришлите, пожалуйста, фото."
+    earlier = timezone.now() - timedelta(minutes=10)
+    stale, fresh = (
+        make_interaction(
+            workspace=workspace, account=account, channel="chat", rating=None, draft=draft
+        )
+        for _ in range(2)
+    )
+    for chat, analysed in ((stale, earlier), (fresh, timezone.now())):
+        make_message(
+            interaction=chat,
+            direction="out",
+            author_type="seller",
+            delivery_status="confirmed",
+            text="Здравствуйте! Уже проверяем.",
+            occurred_at=earlier + timedelta(minutes=1),
+        )
+        Interaction.objects.filter(pk=chat.pk).update(analyzed_at=analysed)
+
+    result = publish_drafts(Interaction.objects.filter(pk__in=[stale.pk, fresh.pk]), actor=agent)
+
+    assert result.skipped == {"already_answered": 1}
+    assert Message.objects.get(pk=result.message_ids[0]).interaction_id == fresh.pk
 
 
 def test_close_interactions_closes_each_open_one(workspace, agent):
