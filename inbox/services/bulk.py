@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agentiq.errors import DomainError
 from agentiq.redis import get_queue, get_redis
@@ -29,6 +30,23 @@ BULK_CHUNK = 200
 BULK_BATCH_TTL_SECONDS = 24 * 3600
 BULK_JOB = "inbox.jobs.bulk_action_job"
 CLOSE = "close"  # the other action is "publish"
+
+
+# Why `publish_drafts` skipped an item, by reason code (its own, or a refusal's DomainError code).
+SKIP_REASONS = {
+    "already_answered": _("Already answered"),
+    "no_reply_needed": _("No reply needed"),
+    "no_draft": _("No draft"),
+    "guardrail_blocked": _("Blocked by guardrails"),
+    "reply_length": _("Too short or too long for the marketplace"),
+    "duplicate_message": _("Sent a moment ago"),
+    "reply_window_closed": _("The marketplace no longer accepts an answer"),
+}
+
+
+def skip_reasons(skipped: Mapping[str, int]) -> list[tuple[str, int]]:
+    """(reason in the user's language, how many) for a `skipped` count by reason code."""
+    return [(str(SKIP_REASONS.get(code, _("Other reason"))), n) for code, n in skipped.items()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +63,9 @@ class BulkPublishResult:
 def publish_drafts(interactions: Iterable[Interaction], *, actor: User) -> BulkPublishResult:
     """Approve and queue each interaction's AI draft through `queue_reply` (the outbox).
 
-    Skips, and counts by reason, items already answered (a chat: its draft predates our last
-    message) or without a draft; every refusal of
+    Skips, and counts by reason, items already answered (a chat: the seller wrote last, or
+    its draft predates our last message), chats that await nothing, items without a draft;
+    every refusal of
     `queue_reply` (guardrail block, answer already queued, window closed …) is counted under
     its `DomainError.code`. Each reply is its own transaction: one refusal never undoes the
     rest.
@@ -56,10 +75,12 @@ def publish_drafts(interactions: Iterable[Interaction], *, actor: User) -> BulkP
     skipped: Counter[str] = Counter()
     for interaction in interactions:
         draft = interaction.draft.strip()
-        if interaction.channel == Channel.CHAT:
+        answered = interaction.is_answered
+        if interaction.channel == Channel.CHAT and not answered:
+            if not interaction.needs_response:  # the buyer only thanked or agreed
+                skipped["no_reply_needed"] += 1
+                continue
             answered = chat_draft_predates(interaction, selectors.latest_outbound(interaction))
-        else:
-            answered = interaction.is_answered
         if answered:
             skipped["already_answered"] += 1
             continue

@@ -532,7 +532,7 @@ def _bulk_context(request: WorkspaceRequest, batch: str) -> dict[str, Any]:
         "failed": states.get("failed", 0),
         "closed": progress.closed,
         "skipped": sum(progress.skipped.values()),
-        "skipped_by_reason": progress.skipped,
+        "skipped_by_reason": bulk_services.skip_reasons(progress.skipped),
         "is_finished": not progress.running
         and (progress.action == bulk_services.CLOSE or done >= total),
         "backlog": selectors.outbox_backlog(request.workspace, account_ids=progress.account_ids),

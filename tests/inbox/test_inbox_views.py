@@ -696,6 +696,7 @@ def test_inbox_bulk_publishes_selected_drafts_and_shows_progress(agent_client, w
     assert body.lstrip().startswith('<div id="bulk-result"')
     assert "<progress" in body
     assert "inbox-bulk-progress" not in body or "batch=" in body
+    assert "Заблокировано проверкой: 1" in body and "Уже отвечено: 1" in body
 
 
 def _run_default_queue() -> None:

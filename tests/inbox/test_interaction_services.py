@@ -145,7 +145,9 @@ def test_publish_drafts_twice_queues_once(workspace, agent):
     assert sum(second.skipped.values()) == 1
 
 
-def test_publish_drafts_never_sends_a_chat_draft_written_before_our_last_message(workspace, agent):
+def test_publish_drafts_sends_a_chat_only_the_draft_of_an_unanswered_buyer_message(
+    workspace, agent
+):
     account = make_account(workspace=workspace)
     draft = "Здравствуйте! Пришлите, пожалуйста, фото."
     earlier = timezone.now() - timedelta(minutes=10)
@@ -166,10 +168,29 @@ def test_publish_drafts_never_sends_a_chat_draft_written_before_our_last_message
         )
         Interaction.objects.filter(pk=chat.pk).update(analyzed_at=analysed)
 
-    result = publish_drafts(Interaction.objects.filter(pk__in=[stale.pk, fresh.pk]), actor=agent)
+    thanked = make_interaction(
+        workspace=workspace, account=account, channel="chat", rating=None, draft="Пожалуйста!"
+    )
+    Interaction.objects.filter(pk=thanked.pk).update(needs_response=False)
 
-    assert result.skipped == {"already_answered": 1}
+    result = publish_drafts(
+        Interaction.objects.filter(pk__in=[stale.pk, fresh.pk, thanked.pk]), actor=agent
+    )
+
+    assert result.skipped == {"already_answered": 1, "no_reply_needed": 1}
     assert Message.objects.get(pk=result.message_ids[0]).interaction_id == fresh.pk
+
+
+def test_every_reason_a_bulk_publish_skips_an_item_reads_in_russian():
+    from inbox.services.bulk import skip_reasons
+
+    codes = {"duplicate_message": 2, "reply_window_closed": 1, "something_new": 1}
+
+    assert skip_reasons(codes) == [
+        ("Только что отправлено", 2),
+        ("Маркетплейс больше не принимает ответ", 1),
+        ("Другая причина", 1),
+    ]
 
 
 def test_close_interactions_closes_each_open_one(workspace, agent):
