@@ -928,3 +928,20 @@ def test_interaction_status_htmx_error_is_shown_in_the_detail(agent_client, work
     body = _body(response)
     assert 'role="alert"' in body
     assert "Choose how long to snooze." in body or "snooze" in body.lower()
+
+
+def test_the_home_page_counts_what_awaits_a_reply_and_links_to_it(agent_client, workspace):
+    now = timezone.now()
+    make_interaction(workspace=workspace, sla_deadline_at=now - timedelta(hours=1))
+    make_interaction(workspace=workspace, sla_deadline_at=now + timedelta(hours=1))
+    make_interaction(workspace=workspace, needs_response=False)
+    make_interaction(workspace=workspace, status="closed")
+
+    body = _body(agent_client.get(reverse("inbox:home")))
+
+    inbox = reverse("inbox:inbox")
+    assert f'<a href="{inbox}">3</a>' in body  # open
+    assert f'<a href="{inbox}?needs_response=on&amp;sort=sla">2</a>' in body
+    assert f'<a href="{inbox}?sla=overdue&amp;sort=sla">1</a>' in body
+    overdue = _body(agent_client.get(inbox, {"sla": "overdue", "sort": "sla"}))
+    assert overdue.count('class="row-link"') == 1
