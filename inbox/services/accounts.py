@@ -82,8 +82,9 @@ def token_type_label(token_type: str) -> str:
 
 
 # --- Credentials ---------------------------------------------------------------------------
+# Ozon's fields keep the names its seller portal gives them.
 CREDENTIAL_LABELS: dict[str, dict[str, Any]] = {
-    Marketplace.WB: {"token": "API token"},
+    Marketplace.WB: {"token": gettext_lazy("API token")},
     Marketplace.OZON: {"client_id": "Client-Id", "api_key": "Api-Key"},
 }
 
@@ -93,7 +94,9 @@ def masked_credentials(account: MarketplaceAccount) -> list[tuple[str, str]]:
     labels = CREDENTIAL_LABELS.get(account.marketplace, {})
     # EncryptedJSONField is a TextField to the type checker, a dict at run time.
     credentials = cast(dict[str, Any], account.credentials)
-    return [(label, mask_secret(str(credentials.get(key, "")))) for key, label in labels.items()]
+    return [
+        (str(label), mask_secret(str(credentials.get(key, "")))) for key, label in labels.items()
+    ]
 
 
 def build_account(

@@ -310,7 +310,7 @@ def test_masked_credentials_show_only_the_last_four_characters(workspace):
         credentials={"client_id": "778899", "api_key": "key-secret-5678"},
     )
 
-    assert account_services.masked_credentials(wb) == [("API token", "••••1234")]
+    assert account_services.masked_credentials(wb) == [("API-токен", "••••1234")]
     assert account_services.masked_credentials(ozon) == [
         ("Client-Id", "••••8899"),
         ("Api-Key", "••••5678"),
