@@ -240,6 +240,14 @@ def _with_seed(inp: AnalysisInput, seed: str) -> AnalysisInput:
     )
 
 
+def engine_status() -> str:
+    """Who writes the drafts now, for the seller: "rules" (no LLM configured), "llm", or
+    "llm_down" (configured, but its circuit breaker has given the drafts to the rules)."""
+    if settings.LLM_ENGINE != llm.ENGINE:
+        return "rules"
+    return "llm" if llm.breaker().state() == llm.BreakerState.CLOSED else "llm_down"
+
+
 def compute(
     interaction: Interaction, *, engine: str | None = None, upgrade_only: bool = False
 ) -> Outcome | None:

@@ -6,6 +6,7 @@ role, and letting an auto-reply rule publish, needs an owner (checked in the ser
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +29,7 @@ from inbox.models import AutoReplyRule, Membership, Priority, ReplyTemplate
 from inbox.services import settings as settings_services
 from inbox.services import team as team_services
 from inbox.tenancy import WorkspaceRequest, workspace_required
+from intelligence.services import engine_status
 
 ADMIN = Membership.Role.ADMIN
 
@@ -339,4 +341,7 @@ def member_remove(request: WorkspaceRequest, membership_id: int) -> HttpResponse
 @workspace_required(role=ADMIN)
 def llm_usage(request: WorkspaceRequest) -> HttpResponse:
     report = settings_services.llm_usage_report(request.workspace, today=timezone.localdate())
-    return render(request, "inbox/settings/llm_usage.html", _context(request, "llm", report=report))
+    context = _context(
+        request, "llm", report=report, engine=engine_status(), model=django_settings.LLM_MODEL
+    )
+    return render(request, "inbox/settings/llm_usage.html", context)

@@ -757,3 +757,18 @@ def test_llm_usage_page_shows_totals(admin_client_member, workspace):
     assert "<dd>12</dd>" in body
     assert "<dd>1234</dd>" in body
     assert "999" not in body
+
+
+def test_llm_usage_page_says_who_writes_the_drafts_now(admin_client_member, settings):
+    from intelligence import llm
+
+    def status() -> str:
+        body = _html(admin_client_member.get(reverse("inbox:llm-usage")))
+        return body.split('id="engine-status"', 1)[1].split("</p>", 1)[0]
+
+    assert "встроенный движок правил" in status() and "не подключена" in status()
+    settings.LLM_ENGINE, settings.LLM_MODEL = "llm", "deepseek-chat"
+    assert "«deepseek-chat»" in status() and "сейчас" not in status()
+    for _ in range(settings.LLM_BREAKER_FAILURES):
+        llm.breaker().record_failure()
+    assert "«deepseek-chat» сейчас не отвечает" in status()
