@@ -64,10 +64,9 @@ def publish_drafts(interactions: Iterable[Interaction], *, actor: User) -> BulkP
     """Approve and queue each interaction's AI draft through `queue_reply` (the outbox).
 
     Skips, and counts by reason, items already answered (a chat: the seller wrote last, or
-    its draft predates our last message), chats that await nothing, items without a draft;
-    every refusal of
-    `queue_reply` (guardrail block, answer already queued, window closed …) is counted under
-    its `DomainError.code`. Each reply is its own transaction: one refusal never undoes the
+    its draft predates our last message), chats that await nothing and items without a
+    draft; every refusal of `queue_reply` (guardrail block, answer already queued, window
+    closed …) is counted under its `DomainError.code`. Each reply is its own transaction: one refusal never undoes the
     rest.
     """
     message_ids: list[int] = []

@@ -31,6 +31,8 @@ PENDING_OR_PUBLISHED = (
     Message.DeliveryStatus.CONFIRMED,
 )
 
+# A chat message the buyer has or will have (a dry run: would have, in sandbox mode).
+CHAT_MESSAGE_LIVE = (*PENDING_OR_PUBLISHED, Message.DeliveryStatus.DRY_RUN)
 # The same chat message again within this time is a double click or a resent form, not a
 # second message the seller means to send.
 DUPLICATE_WINDOW = timedelta(minutes=2)
@@ -42,8 +44,7 @@ def chat_draft_predates(interaction: Interaction, latest_outbound: Message | Non
     return (
         interaction.channel == Channel.CHAT
         and latest_outbound is not None
-        and latest_outbound.delivery_status
-        not in (Message.DeliveryStatus.FAILED, Message.DeliveryStatus.CANCELLED)
+        and latest_outbound.delivery_status in CHAT_MESSAGE_LIVE
         and (
             interaction.analyzed_at is None
             or interaction.analyzed_at <= latest_outbound.occurred_at
@@ -87,7 +88,7 @@ def check_outgoing_reply(
             .filter(
                 interaction=interaction,
                 direction=Message.Direction.OUTBOUND,
-                delivery_status__in=(*PENDING_OR_PUBLISHED, Message.DeliveryStatus.DRY_RUN),
+                delivery_status__in=CHAT_MESSAGE_LIVE,
                 occurred_at__gte=now - DUPLICATE_WINDOW,
                 text=text.strip(),
             )
