@@ -24,6 +24,7 @@ from intelligence.rules.lexicon import (
     AGREEMENTS,
     ARRIVAL_VERBS,
     COUNT_WORDS,
+    DELIVERY_WORDS,
     EXPECTING,
     NEGATED_BY_TRAILING_NET,
     NOT_FUNCTIONS,
@@ -31,6 +32,7 @@ from intelligence.rules.lexicon import (
     NOT_YET,
     NOTHING_STATED,
     ORDERED,
+    STOCK_WORDS,
     THANKS,
     TIMING,
 )
@@ -861,8 +863,24 @@ def _chat_body(
             body_key = "follow_up"
     elif body_key == "other_neutral" and signals.questions:
         body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
-    answer = _characteristic_answer(inp, seed) if body_key == "product_question" else None
-    return answer or _pick(replies.CHAT_BODY[body_key], seed, "body")
+    if body_key != "product_question":
+        return _pick(replies.CHAT_BODY[body_key], seed, "body")
+    if answer := _characteristic_answer(inp, seed):
+        return answer
+    topic = _question_topic(signals, inp.channel)
+    options = replies.CHAT_QUESTION_BODY.get(topic or "") or replies.CHAT_BODY[body_key]
+    return _pick(options, seed, "body")
+
+
+def _question_topic(signals: _Signals, channel: str) -> str | None:
+    """What a question the product card cannot answer is about: "stock" or (before a
+    purchase, in the questions channel) "delivery"."""
+    keys = set(signals.keys)
+    if keys & STOCK_WORDS:
+        return "stock"
+    if channel == Channel.QUESTION and keys & DELIVERY_WORDS:
+        return "delivery"
+    return None
 
 
 def _follow_up_draft(inp: AnalysisInput, turn: _Signals | None) -> str:
@@ -919,8 +937,11 @@ def _draft(
     else:
         thanks_options = replies.THANKS_NEUTRAL
     sentences = [greeting, _pick(thanks_options, seed, "thanks").format(**forms)]
+    topic = _question_topic(signals, inp.channel) if body_key == "product_question" else None
     if answer:
         sentences.append(answer)
+    elif topic:
+        sentences.append(_pick(replies.QUESTION_BODY[topic], seed, "body", after=sentences))
     else:
         sentences.append(_pick(replies.BODY[body_key], seed, "body", after=sentences))
     if detail:

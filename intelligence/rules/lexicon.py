@@ -1841,6 +1841,15 @@ ACKNOWLEDGEMENTS: frozenset[str] = (
     )
 )
 
+# A question about stock ("Будет ли в наличии чёрный?", "Когда появится размер M?") or, before
+# a purchase, about delivery ("Сколько дней идёт доставка до Казани?").
+STOCK_WORDS: frozenset[str] = frozenset(
+    {"наличие", "поступление", "поступить", "появиться", "завезти", "завоз", "пополнение"}
+)
+DELIVERY_WORDS: frozenset[str] = frozenset(
+    {"доставка", "доставить", "отправить", "отправка", "отгрузка", "отгрузить", "привезти"}
+)
+
 # "Пока не настраивал", "ещё не проверяли": not yet tried, not failed.
 NOT_YET: frozenset[str] = frozenset({"пока", "еще", "ещё"})
 

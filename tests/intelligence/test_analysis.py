@@ -556,6 +556,31 @@ def test_every_chat_reply_passes_the_chat_guardrails():
             assert (key, option, verdict.verdict) == (key, option, "ok")
 
 
+def test_every_answer_to_a_stock_or_delivery_question_passes_the_guardrails():
+    from intelligence.rules import replies
+
+    for channel, bodies in (
+        ("question", replies.QUESTION_BODY),
+        ("chat", replies.CHAT_QUESTION_BODY),
+    ):
+        for option in (o for options in bodies.values() for o in options):
+            verdict = check_reply(option, marketplace="wb", channel=channel)
+            assert (option, verdict.verdict) == (option, "ok")
+
+
+def test_a_question_about_stock_or_delivery_says_where_the_marketplace_shows_it():
+    def draft(text: str, channel: str = "question") -> str:
+        return analyze_text(
+            AnalysisInput(channel=channel, marketplace="wb", text=text, seed=text)
+        ).draft
+
+    assert "при оформлении заказа" in draft("Сколько дней идёт доставка до Казани?")
+    assert "наличи" in draft("Будет ли в наличии размер 44?").lower()
+    assert "наличи" in draft("Когда появится чёрный цвет?").lower()
+    # After the purchase the buyer asks about their order, not about delivery terms.
+    assert "оформлении заказа" not in draft("Когда отправите заказ?", channel="chat")
+
+
 _DEFECT_CHAT = "Здравствуйте! Пришёл товар с затяжкой на рукаве. Что делать?"
 _SELLER_ANSWER = "Очень жаль! Пришлите, пожалуйста, фото, оформим возврат."
 
