@@ -121,6 +121,8 @@ _PROBLEMS: tuple[Intent, ...] = tuple(i for i in _CONCRETE if i != Intent.RETURN
 _FOLLOW_UP_PROBLEM_MIN = 1.5
 _THANKS_TURN_WORDS = 12
 _CONCRETE_MIN = 1.0
+# Health cues this strong make an item urgent and its draft tell the buyer to see a doctor.
+_HEALTH_URGENT = 1.5
 # Infinitive endings: a negated verb with one of them may be an item failing its job.
 _VERB_ENDINGS: tuple[str, ...] = ("ть", "ться", "ти", "чь")
 _FAILED_QD_WEIGHT = 1.0
@@ -709,7 +711,7 @@ def _priority(
     reasons: list[str] = []
     if scores.get("legal", 0.0) >= 2.0:
         reasons.append(gettext("Mentions legal action or authorities"))
-    if scores.get("health", 0.0) >= 1.5:
+    if _harms_health(signals):
         reasons.append(gettext("Possible harm to health"))
     if reasons:
         return Priority.URGENT, tuple(reasons)
@@ -772,6 +774,7 @@ _FEELINGS: tuple[tuple[str, str], ...] = (
     ("thanks", r"спасибо|благодар"),
     ("regret", r"жаль|сожале|неприятн|огорч"),
     ("apology", r"извин|прощени"),
+    ("study", r"изуч"),
     ("expectation", r"оправда"),
     ("pleasure", r"приятн|рад|порад"),
 )
@@ -801,13 +804,18 @@ def _product_forms(product_name: str) -> dict[str, str]:
     return {slot: noun + suffix for slot, noun in replies.PRODUCT_NOUN.items()}
 
 
-def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
-    present = set(keys)
+def _detail(signals: _Signals, intent: Intent) -> str | None:
+    present = set(signals.keys)
     for detail in ("allergy", "expiry", "smell", "taste", "colour", "texture", "fabric"):
         relevant = detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL
         if relevant and present.intersection(_DETAIL_LEMMAS[detail]):
             return detail
     return None
+
+
+def _harms_health(signals: _Signals) -> bool:
+    """Poisoned, injured, a reaction: urgent, and the reply says to stop and see a doctor."""
+    return signals.scores.get("health", 0.0) >= _HEALTH_URGENT
 
 
 def _characteristic_answer(inp: AnalysisInput, seed: str) -> str | None:
@@ -852,7 +860,7 @@ def _chat_body(
 ) -> str:
     # A chat always awaits an answer: what it names, not `needs_response`, tells a remark.
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
-    body_key = _body_key(intent, sentiment, remark)
+    body_key = "health" if _harms_health(signals) else _body_key(intent, sentiment, remark)
     if follow_up:
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
@@ -921,9 +929,11 @@ def _draft(
     brand = ""
     if inp.product_card:
         brand = " ".join(str(inp.product_card.get("brand") or "").split())
-    body_key = _body_key(intent, sentiment, needs_response)
+    if _harms_health(signals):
+        body_key, detail = "health", None
+    else:
+        body_key, detail = _body_key(intent, sentiment, needs_response), _detail(signals, intent)
     answer = _characteristic_answer(inp, seed) if intent == Intent.PRODUCT_QUESTION else None
-    detail = _detail(signals.keys, intent)
     forms = _product_forms(inp.product_name)
     greeting = _pick(
         replies.GREETING_NAMED if name else replies.GREETING_ANONYMOUS, seed, "g"

@@ -556,6 +556,18 @@ def test_every_chat_reply_passes_the_chat_guardrails():
             assert (key, option, verdict.verdict) == (key, option, "ok")
 
 
+def test_a_buyer_whose_health_suffered_is_told_to_stop_and_see_a_doctor_first():
+    for channel in ("review", "chat"):
+        for text in ("Ребёнок отравился, рвота всю ночь", "Порезалась об острый край"):
+            inp = AnalysisInput(channel=channel, marketplace="wb", text=text, rating=1, seed=text)
+            analysis = analyze_text(inp)
+
+            assert analysis.priority == "urgent", text
+            assert "врачу" in analysis.draft and "не подходит" not in analysis.draft
+            verdict = check_reply(analysis.draft, marketplace="wb", channel=channel)
+            assert verdict.verdict == "ok", analysis.draft
+
+
 def test_every_answer_to_a_stock_or_delivery_question_passes_the_guardrails():
     from intelligence.rules import replies
 
