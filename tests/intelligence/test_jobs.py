@@ -16,7 +16,7 @@ from inbox.models import (
 )
 from inbox.services.pipeline_hooks import enqueue_interaction_analysis
 from intelligence import jobs, services
-from tests.factories import make_interaction, make_member, make_message
+from tests.factories import make_account, make_interaction, make_member, make_message
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +291,35 @@ def test_a_chat_whose_buyer_only_thanks_the_seller_awaits_nothing_and_closes_whe
     assert thanked.pk not in awaiting and unsent.pk in awaiting
     assert services.close_idle_chats() == 1
     assert Interaction.objects.get(pk=thanked.pk).status == Interaction.Status.CLOSED
+
+
+def test_only_public_answers_are_checked_for_repeating_recent_ones(workspace):
+    account = make_account(workspace=workspace)
+    text = "Здравствуйте! Заказ передан в доставку, ожидайте в течение трёх дней."
+    chats = [
+        make_interaction(workspace=workspace, account=account, channel="chat", rating=None)
+        for _ in range(2)
+    ]
+    reviews = [make_interaction(workspace=workspace, account=account) for _ in range(2)]
+    make_message(
+        interaction=chats[0],
+        direction=Message.Direction.OUTBOUND,
+        author_type=Message.AuthorType.SELLER,
+        delivery_status=Message.DeliveryStatus.CONFIRMED,
+        text=text,
+    )
+
+    def categories(interaction: Interaction) -> set[str]:
+        verdict = services.check_outgoing_guardrails(interaction, text)
+        return {f.category for f in verdict.findings}
+
+    assert "repetition" not in categories(chats[1])  # a private chat may repeat itself
+    assert "repetition" not in categories(reviews[0])  # a chat message is not a public answer
+    make_message(
+        interaction=reviews[0],
+        direction=Message.Direction.OUTBOUND,
+        author_type=Message.AuthorType.SELLER,
+        delivery_status=Message.DeliveryStatus.CONFIRMED,
+        text=text,
+    )
+    assert "repetition" in categories(reviews[1])
