@@ -943,7 +943,9 @@ def _draft(
     elif sentiment == Sentiment.POSITIVE:
         thanks_options = replies.THANKS_POSITIVE
     elif sentiment == Sentiment.NEGATIVE:
-        thanks_options = replies.THANKS_NEGATIVE
+        # The item did not disappoint a buyer who gave it 4★ or whose parcel was the problem.
+        mild = (inp.rating or 0) >= 4 or intent == Intent.DELIVERY_PACKAGING
+        thanks_options = replies.THANKS_PROBLEM if mild else replies.THANKS_NEGATIVE
     else:
         thanks_options = replies.THANKS_NEUTRAL
     sentences = [greeting, _pick(thanks_options, seed, "thanks").format(**forms)]

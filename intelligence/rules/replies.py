@@ -34,11 +34,16 @@ THANKS_POSITIVE: tuple[str, ...] = (
     "Спасибо, что нашли время рассказать о {about}.",
     "Ваш отзыв о {about} нас искренне порадовал.",
 )
-THANKS_NEGATIVE: tuple[str, ...] = (
+# Thanks for a complaint that do not say the item disappointed: for a well-rated review
+# ("4★, but the box was torn") and for a delivery problem.
+THANKS_PROBLEM: tuple[str, ...] = (
     "Спасибо, что рассказали о проблеме с {item_ins}.",
     "Благодарим за честный отзыв о {about}, нам важно знать о таких случаях.",
-    "Нам очень жаль, что покупка {item_gen} вас огорчила.",
     "Спасибо за подробный отзыв о {about}, мы внимательно его изучили.",
+)
+THANKS_NEGATIVE: tuple[str, ...] = (
+    *THANKS_PROBLEM,
+    "Нам очень жаль, что покупка {item_gen} вас огорчила.",
     "Сожалеем, что {item} не оправдал ваших ожиданий.",
 )
 THANKS_NEUTRAL: tuple[str, ...] = (

@@ -541,6 +541,20 @@ def test_a_happy_review_with_a_small_caveat_is_thanked_and_the_remark_acknowledg
         assert "подвёл" not in analysis.draft and "брак" not in analysis.draft, analysis.draft
 
 
+def test_a_four_star_complaint_or_a_damaged_parcel_is_not_told_the_item_disappointed():
+    cases = [
+        ("Вкус стал хуже, чем раньше, разочарована.", 4),
+        ("Коробка пришла мятая и мокрая.", 1),
+    ]
+    for (text, rating), seed in itertools.product(cases, range(12)):
+        analysis = analyze_text(_review(text, rating, product_name="Крем", seed=f"s{seed}"))
+
+        assert analysis.sentiment == "negative", text
+        assert "не оправдал" not in analysis.draft and "огорчил" not in analysis.draft, (
+            analysis.draft
+        )
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
