@@ -958,7 +958,7 @@ def _draft(
         sentences.append(_pick(replies.BODY[body_key], seed, "body", after=sentences))
     if detail:
         sentences.append(_pick(replies.DETAIL[detail], seed, "detail", after=sentences))
-    next_steps = replies.NEXT_STEP.get(body_key)
+    next_steps = replies.NEXT_STEP.get(detail or "") or replies.NEXT_STEP.get(body_key)
     asked = inp.channel == Channel.QUESTION
     if body_key == "product_question":
         wants_next_step = answer is not None

@@ -555,6 +555,16 @@ def test_a_four_star_complaint_or_a_damaged_parcel_is_not_told_the_item_disappoi
         )
 
 
+def test_a_taste_complaint_is_not_answered_about_the_material_or_told_to_return_food():
+    for seed in range(12):
+        draft = analyze_text(
+            _review("Вкус горький, невкусно, больше не возьму", 2, seed=f"t{seed}")
+        ).draft
+
+        assert "вкус" in draft.lower(), draft
+        assert "материал" not in draft and "вернуть" not in draft, draft
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
