@@ -17,7 +17,7 @@ and `received` events count only newly created interactions.
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sentry_sdk
@@ -462,17 +462,24 @@ def _insert_messages(
     is_chat = channel == Channel.CHAT
     # Messages already stored for the updated interactions: (interaction, external id) → (pk, text).
     stored: dict[tuple[int, str], tuple[int, str]] = {}
+    # Our chat messages without a marketplace id (WB and Ozon answer a sent chat message with
+    # none): the chat's events bring them back, and they are found here, not added again.
+    ours: dict[int, list[_OurMessage]] = {}
     updated_ids = [pk for pk, item in updated if item.messages or item.answer_text]
     for lookup in matching("interaction_id", updated_ids):
         query = Message.objects.filter(**lookup)
         if not is_chat:
             query = query.filter(external_id=ANSWER_EXTERNAL_ID)
-        for pk, interaction_id, external, text in query.values_list(
-            "id", "interaction_id", "external_id", "text"
+        for pk, interaction_id, external, text, status, at in query.values_list(
+            "id", "interaction_id", "external_id", "text", "delivery_status", "sent_at"
         ):
-            stored[(interaction_id, external)] = (pk, text)
+            if external:
+                stored[(interaction_id, external)] = (pk, text)
+            elif is_chat and status in _AWAITING_ITS_ID:
+                ours.setdefault(interaction_id, []).append(_OurMessage(pk, text, at))
     new: list[dict[str, Any]] = []
     edited: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
     followed = {pk for pk, _item in updated}
     fresh: dict[int, list[MessageData]] = {}  # the updated chats' new messages
     for pk, item in [*created, *updated]:
@@ -489,6 +496,17 @@ def _insert_messages(
                 inbound = message.direction == Message.Direction.INBOUND
                 if pk in followed:
                     fresh.setdefault(pk, []).append(message)
+                mine = None if inbound else _take_ours(ours.get(pk), message)
+                if mine is not None:
+                    found.append(
+                        {
+                            "id": mine,
+                            "external_id": key[1],
+                            "delivery_status": Message.DeliveryStatus.CONFIRMED,
+                            "updated_at": now,
+                        }
+                    )
+                    continue
                 new.append(
                     {
                         "interaction_id": pk,
@@ -523,7 +541,38 @@ def _insert_messages(
     # The unique (interaction, external_id) constraint stays the safety net.
     insert_rows(Message, new, now=now, constants={"workspace_id": account.workspace_id})
     update_rows(Message, edited, ["text", "updated_at"])
+    # Seen in the chat: our message reached the buyer (its receipt, where no read-back exists).
+    update_rows(Message, found, ["external_id", "delivery_status", "updated_at"])
     return len(new) + len(edited), {pk: _chat_news(messages) for pk, messages in fresh.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _OurMessage:
+    pk: int
+    text: str
+    sent_at: datetime | None
+
+
+# Our chat messages that a sync may find: sent, or sending when a worker died after the send.
+_AWAITING_ITS_ID = (Message.DeliveryStatus.SENDING, Message.DeliveryStatus.SENT)
+# How far the marketplace's time of our message may be from the time we recorded.
+_OURS_WINDOW = timedelta(minutes=10)
+
+
+def _take_ours(candidates: list[_OurMessage] | None, message: MessageData) -> int | None:
+    """The pk of our message that `message` (a seller message of the chat) is, taken from
+    `candidates`: the same text, sent within `_OURS_WINDOW` of it (or not yet marked sent)."""
+    if not candidates:
+        return None
+    text = " ".join(message.text.split())
+    for candidate in candidates:
+        near = candidate.sent_at is None or (
+            abs(candidate.sent_at - message.occurred_at) <= _OURS_WINDOW
+        )
+        if near and " ".join(candidate.text.split()) == text:
+            candidates.remove(candidate)
+            return candidate.pk
+    return None
 
 
 def _update_customer_aggregates(

@@ -322,3 +322,41 @@ def test_chat_reply_is_sent_and_appended(simulator, synced, owner):
 
     assert message.delivery_status in {"sent", "confirmed"}
     assert sum(simulator.account_stats(sim_id)["answers_received"].values()) == 1
+
+
+def test_our_chat_message_seen_in_the_next_sync_is_confirmed_not_added_twice(
+    simulator, synced, owner
+):
+    account, _sim_id = synced
+    chat = Interaction.objects.filter(account=account, channel="chat").order_by("id").first()
+    text = "Здравствуйте! Заказ уже в пути."
+    message = publish_message(queue_reply(chat, text=text, actor=owner).pk)
+
+    sync_account(account.pk)
+    sync_account(account.pk)
+
+    ours = Message.objects.filter(interaction=chat, direction="out", text=text)
+    assert [(m.pk, m.delivery_status) for m in ours] == [(message.pk, "confirmed")]
+    assert ours.get().external_id != ""
+
+
+def test_our_ozon_chat_message_seen_in_the_next_sync_is_confirmed_not_added_twice(
+    simulator, workspace, owner
+):
+    handle = simulator.create_ozon_account(reviews=2, questions=2, chats=2, limits=False)
+    account = make_account(
+        workspace=workspace,
+        marketplace="ozon",
+        credentials={"client_id": handle.client_id, "api_key": handle.api_key},
+        base_url=simulator.url,
+    )
+    fresh = simulator.generate(handle.account_id, chats=1)["chats"][0]  # open for a reply
+    sync_account(account.pk)
+    chat = Interaction.objects.get(account=account, channel="chat", external_id=fresh)
+    text = "Здравствуйте! Заказ уже в пути."
+    message = publish_message(queue_reply(chat, text=text, actor=owner).pk)
+
+    sync_account(account.pk)
+
+    ours = Message.objects.filter(interaction=chat, direction="out", text=text)
+    assert [(m.pk, m.delivery_status) for m in ours] == [(message.pk, "confirmed")]
