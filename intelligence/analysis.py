@@ -804,8 +804,8 @@ def _product_forms(product_name: str) -> dict[str, str]:
     return {slot: noun + suffix for slot, noun in replies.PRODUCT_NOUN.items()}
 
 
-def _detail(signals: _Signals, intent: Intent) -> str | None:
-    present = set(signals.keys)
+def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
+    present = set(keys)
     for detail in ("allergy", "expiry", "smell", "taste", "colour", "texture", "fabric"):
         relevant = detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL
         if relevant and present.intersection(_DETAIL_LEMMAS[detail]):
@@ -932,7 +932,10 @@ def _draft(
     if _harms_health(signals):
         body_key, detail = "health", None
     else:
-        body_key, detail = _body_key(intent, sentiment, needs_response), _detail(signals, intent)
+        body_key, detail = (
+            _body_key(intent, sentiment, needs_response),
+            _detail(signals.keys, intent),
+        )
     answer = _characteristic_answer(inp, seed) if intent == Intent.PRODUCT_QUESTION else None
     forms = _product_forms(inp.product_name)
     greeting = _pick(

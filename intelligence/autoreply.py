@@ -27,6 +27,7 @@ from django.utils import timezone
 from agentiq.errors import DomainError
 from agentiq.redis import get_redis
 from inbox.models import (
+    LIVE_OR_DRY_RUN_STATUSES,
     AutoReplyRule,
     Channel,
     Intent,
@@ -51,15 +52,6 @@ LOCK_SECONDS = 60
 _PLACEHOLDER_RE = re.compile(r"\{(name|product)\}")
 _SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+")
 _GREETING_RE = re.compile(r"^[^.!?]{0,40}\b(здравствуйте|добрый день|приветствуем)", re.IGNORECASE)
-# Messages that are, or will be, the answer to an item.
-_LIVE_STATUSES = (
-    Message.DeliveryStatus.SCHEDULED,
-    Message.DeliveryStatus.QUEUED,
-    Message.DeliveryStatus.SENDING,
-    Message.DeliveryStatus.SENT,
-    Message.DeliveryStatus.CONFIRMED,
-    Message.DeliveryStatus.DRY_RUN,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +281,7 @@ def _already_handled(interaction: Interaction, rule: AutoReplyRule) -> bool:
         .filter(
             interaction=interaction,
             direction=Message.Direction.OUTBOUND,
-            delivery_status__in=_LIVE_STATUSES,
+            delivery_status__in=LIVE_OR_DRY_RUN_STATUSES,
         )
         .exists()
     )

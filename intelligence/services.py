@@ -25,6 +25,8 @@ from django.utils.translation import gettext
 
 from agentiq.redis import get_redis
 from inbox.models import (
+    LIVE_OR_DRY_RUN_STATUSES,
+    LIVE_REPLY_STATUSES,
     Channel,
     Interaction,
     InteractionEvent,
@@ -52,21 +54,6 @@ RULES_VARIANTS = 6
 # An item whose LLM analysis failed this many times stays with the rules engine.
 MAX_LLM_ATTEMPTS = 3
 LOCK_SECONDS = 60
-# Outbound messages that count as "the account said this" for repetition checks.
-SPOKEN_STATUSES = (
-    Message.DeliveryStatus.SCHEDULED,
-    Message.DeliveryStatus.QUEUED,
-    Message.DeliveryStatus.SENDING,
-    Message.DeliveryStatus.SENT,
-    Message.DeliveryStatus.CONFIRMED,
-)
-# A chat reply of the seller's that the buyer has seen (or would have, in sandbox mode).
-SAID_STATUSES = (
-    Message.DeliveryStatus.SENDING,
-    Message.DeliveryStatus.SENT,
-    Message.DeliveryStatus.CONFIRMED,
-    Message.DeliveryStatus.DRY_RUN,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +108,7 @@ def _chat_turns(interaction: Interaction) -> tuple[str, str, str]:
     latest = list(
         interaction.messages.filter(
             Q(direction=Message.Direction.INBOUND)
-            | Q(direction=Message.Direction.OUTBOUND, delivery_status__in=SAID_STATUSES)
+            | Q(direction=Message.Direction.OUTBOUND, delivery_status__in=LIVE_OR_DRY_RUN_STATUSES)
         )
         .order_by("-occurred_at", "-id")
         .values_list("direction", "text")[:CHAT_MESSAGES]
@@ -148,7 +135,7 @@ def recent_replies(interaction: Interaction, *, limit: int = RECENT_REPLIES) -> 
             alike,
             interaction__account_id=interaction.account_id,
             direction=Message.Direction.OUTBOUND,
-            delivery_status__in=SPOKEN_STATUSES,
+            delivery_status__in=LIVE_REPLY_STATUSES,
         )
         .exclude(interaction_id=interaction.pk)
         .order_by("-id")

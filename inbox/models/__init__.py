@@ -11,6 +11,8 @@ from inbox.models.configuration import (
     SLARule,
 )
 from inbox.models.interactions import (
+    LIVE_OR_DRY_RUN_STATUSES,
+    LIVE_REPLY_STATUSES,
     Intent,
     Interaction,
     InteractionEvent,
@@ -23,6 +25,8 @@ from inbox.models.interactions import (
 from inbox.models.tenancy import Membership, User, Workspace
 
 __all__ = [
+    "LIVE_OR_DRY_RUN_STATUSES",
+    "LIVE_REPLY_STATUSES",
     "AutoReplyRule",
     "Channel",
     "Customer",

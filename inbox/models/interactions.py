@@ -293,6 +293,18 @@ class Message(TenantModel):
         return f"{self.get_direction_display()} #{self.pk}"
 
 
+# An outbound message that is on the marketplace, or will be in a moment (queued, scheduled).
+LIVE_REPLY_STATUSES = (
+    Message.DeliveryStatus.SCHEDULED,
+    Message.DeliveryStatus.QUEUED,
+    Message.DeliveryStatus.SENDING,
+    Message.DeliveryStatus.SENT,
+    Message.DeliveryStatus.CONFIRMED,
+)
+# The same, or a sandbox account's dry run: what the buyer has (or would have) been told.
+LIVE_OR_DRY_RUN_STATUSES = (*LIVE_REPLY_STATUSES, Message.DeliveryStatus.DRY_RUN)
+
+
 class InteractionEvent(TenantModel):
     """The audit timeline of an interaction: who or what did what, and when."""
 

@@ -462,8 +462,8 @@ def _insert_messages(
     is_chat = channel == Channel.CHAT
     # Messages already stored for the updated interactions: (interaction, external id) → (pk, text).
     stored: dict[tuple[int, str], tuple[int, str]] = {}
-    # Our chat messages without a marketplace id (WB and Ozon answer a sent chat message with
-    # none): the chat's events bring them back, and they are found here, not added again.
+    # Our chat messages without a marketplace id (WB answers a sent chat message without
+    # one): the chat's events bring them back, and they are found here, not added again.
     ours: dict[int, list[_OurMessage]] = {}
     updated_ids = [pk for pk, item in updated if item.messages or item.answer_text]
     for lookup in matching("interaction_id", updated_ids):

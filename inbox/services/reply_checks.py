@@ -17,22 +17,17 @@ from inbox.exceptions import (
     ReplyLengthInvalid,
     ReplyWindowClosed,
 )
-from inbox.models import Channel, Interaction, Message
+from inbox.models import (
+    LIVE_OR_DRY_RUN_STATUSES,
+    LIVE_REPLY_STATUSES,
+    Channel,
+    Interaction,
+    Message,
+)
 from intelligence.exceptions import ReplyBlockedByGuardrail
 from intelligence.guardrails import Verdict
 from intelligence.services import check_outgoing_guardrails
 
-# Outbound messages that count as "an answer is on its way" for reviews and questions.
-PENDING_OR_PUBLISHED = (
-    Message.DeliveryStatus.QUEUED,
-    Message.DeliveryStatus.SCHEDULED,
-    Message.DeliveryStatus.SENDING,
-    Message.DeliveryStatus.SENT,
-    Message.DeliveryStatus.CONFIRMED,
-)
-
-# A chat message the buyer has or will have (a dry run: would have, in sandbox mode).
-CHAT_MESSAGE_LIVE = (*PENDING_OR_PUBLISHED, Message.DeliveryStatus.DRY_RUN)
 # The same chat message again within this time is a double click or a resent form, not a
 # second message the seller means to send.
 DUPLICATE_WINDOW = timedelta(minutes=2)
@@ -44,7 +39,7 @@ def chat_draft_predates(interaction: Interaction, latest_outbound: Message | Non
     return (
         interaction.channel == Channel.CHAT
         and latest_outbound is not None
-        and latest_outbound.delivery_status in CHAT_MESSAGE_LIVE
+        and latest_outbound.delivery_status in LIVE_OR_DRY_RUN_STATUSES
         and (
             interaction.analyzed_at is None
             or interaction.analyzed_at <= latest_outbound.occurred_at
@@ -88,7 +83,7 @@ def check_outgoing_reply(
             .filter(
                 interaction=interaction,
                 direction=Message.Direction.OUTBOUND,
-                delivery_status__in=CHAT_MESSAGE_LIVE,
+                delivery_status__in=LIVE_OR_DRY_RUN_STATUSES,
                 occurred_at__gte=now - DUPLICATE_WINDOW,
                 text=text.strip(),
             )
@@ -106,7 +101,7 @@ def check_outgoing_reply(
         .filter(
             interaction=interaction,
             direction=Message.Direction.OUTBOUND,
-            delivery_status__in=PENDING_OR_PUBLISHED,
+            delivery_status__in=LIVE_REPLY_STATUSES,
         )
         .exists()
     )
