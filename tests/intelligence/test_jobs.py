@@ -301,13 +301,7 @@ def test_only_public_answers_are_checked_for_repeating_recent_ones(workspace):
         for _ in range(2)
     ]
     reviews = [make_interaction(workspace=workspace, account=account) for _ in range(2)]
-    make_message(
-        interaction=chats[0],
-        direction=Message.Direction.OUTBOUND,
-        author_type=Message.AuthorType.SELLER,
-        delivery_status=Message.DeliveryStatus.CONFIRMED,
-        text=text,
-    )
+    _confirmed_reply(chats[0], text)
 
     def categories(interaction: Interaction) -> set[str]:
         verdict = services.check_outgoing_guardrails(interaction, text)
@@ -315,11 +309,15 @@ def test_only_public_answers_are_checked_for_repeating_recent_ones(workspace):
 
     assert "repetition" not in categories(chats[1])  # a private chat may repeat itself
     assert "repetition" not in categories(reviews[0])  # a chat message is not a public answer
+    _confirmed_reply(reviews[0], text)
+    assert "repetition" in categories(reviews[1])
+
+
+def _confirmed_reply(interaction: Interaction, text: str) -> None:
     make_message(
-        interaction=reviews[0],
+        interaction=interaction,
         direction=Message.Direction.OUTBOUND,
         author_type=Message.AuthorType.SELLER,
         delivery_status=Message.DeliveryStatus.CONFIRMED,
         text=text,
     )
-    assert "repetition" in categories(reviews[1])
