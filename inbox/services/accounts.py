@@ -14,7 +14,7 @@ from typing import Any, TypedDict, cast
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -446,11 +446,47 @@ def _parse_datetime(value: object) -> datetime | None:
         return None
 
 
+def _token_expiry(account: MarketplaceAccount, *, now: datetime) -> tuple[datetime | None, bool]:
+    """When the account's token expires (if the marketplace says), and whether that is soon."""
+    expires_at = _parse_datetime((account.token_info or {}).get("expires_at"))
+    return expires_at, bool(expires_at and expires_at - now < timedelta(days=EXPIRY_WARNING_DAYS))
+
+
 def _error_text(payload: dict[str, Any]) -> str:
     for key in ("message", "error", "text"):
         if payload.get(key):
             return str(payload[key])
     return _("Sync error")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAlert:
+    account: MarketplaceAccount
+    problems: tuple[str, ...]
+
+
+def accounts_needing_attention(workspace: Workspace, *, now: datetime) -> list[AccountAlert]:
+    """Active accounts the seller must act on (a rejected token, a failing sync or channel, a
+    token about to expire), with what is wrong in Russian; one query over the accounts."""
+    alerts = []
+    for account in MarketplaceAccount.objects.for_workspace(workspace).filter(is_active=True):
+        problems = []
+        if account.sync_status == MarketplaceAccount.SyncStatus.AUTH_ERROR:
+            problems.append(_("The marketplace no longer accepts the token: enter a new one."))
+        elif account.sync_status == MarketplaceAccount.SyncStatus.ERROR:
+            problems.append(account.sync_error or _("The last sync failed."))
+        labels = dict(Channel.choices)
+        for channel, error in sorted((account.channel_errors or {}).items()):
+            problems.append(f"{labels.get(channel, channel)}: {error}")
+        expires_at, expires_soon = _token_expiry(account, now=now)
+        if expires_at and expires_soon:
+            problems.append(
+                _("The token expires on %(date)s.")
+                % {"date": formats.date_format(timezone.localtime(expires_at), "SHORT_DATE_FORMAT")}
+            )
+        if problems:
+            alerts.append(AccountAlert(account=account, problems=tuple(str(p) for p in problems)))
+    return alerts
 
 
 def account_health(
@@ -534,7 +570,7 @@ def account_health(
                 )
             )
         info = account.token_info or {}
-        expires_at = _parse_datetime(info.get("expires_at"))
+        expires_at, expires_soon = _token_expiry(account, now=now)
         interval = int(info.get("suggested_interval_seconds") or 60)
         result.append(
             AccountHealth(
@@ -545,9 +581,7 @@ def account_health(
                 recent_errors=tuple(errors.get(account.pk, ())),
                 token_type=str(info.get("token_type", "")),
                 expires_at=expires_at,
-                expires_soon=bool(
-                    expires_at and expires_at - now < timedelta(days=EXPIRY_WARNING_DAYS)
-                ),
+                expires_soon=expires_soon,
                 warnings=tuple(str(w) for w in info.get("warnings", [])),
                 interval_seconds=interval,
                 is_slow_cadence=interval > 5 * 60,

@@ -10,6 +10,7 @@ from agentiq.errors import DomainError
 from inbox import selectors
 from inbox.forms import LeadForm, SignUpForm, SwitchWorkspaceForm, WorkspaceForm
 from inbox.models import Membership
+from inbox.services import accounts as account_services
 from inbox.services.workspaces import create_workspace, sign_up
 from inbox.tenancy import SESSION_WORKSPACE_KEY, WorkspaceRequest, workspace_required
 
@@ -72,5 +73,7 @@ def workspace_switch(request: WorkspaceRequest) -> HttpResponse:
 @require_GET
 @workspace_required
 def home(request: WorkspaceRequest) -> HttpResponse:
-    summary = selectors.workspace_summary(request.workspace, now=timezone.now())
-    return render(request, "inbox/home.html", {"summary": summary})
+    now = timezone.now()
+    summary = selectors.workspace_summary(request.workspace, now=now)
+    alerts = account_services.accounts_needing_attention(request.workspace, now=now)
+    return render(request, "inbox/home.html", {"summary": summary, "alerts": alerts})

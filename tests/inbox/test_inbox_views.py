@@ -945,3 +945,25 @@ def test_the_home_page_counts_what_awaits_a_reply_and_links_to_it(agent_client, 
     assert f'<a href="{inbox}?sla=overdue&amp;sort=sla">1</a>' in body
     overdue = _body(agent_client.get(inbox, {"sla": "overdue", "sort": "sla"}))
     assert overdue.count('class="row-link"') == 1
+
+
+def test_the_home_page_names_the_accounts_the_seller_must_act_on(agent_client, workspace):
+    soon = (timezone.now() + timedelta(days=3)).isoformat()
+    revoked = make_account(workspace=workspace, name="Старый кабинет", sync_status="auth_error")
+    make_account(
+        workspace=workspace,
+        name="Кабинет Ozon",
+        marketplace="ozon",
+        channel_errors={"review": "нужна подписка"},
+        token_info={"expires_at": soon},
+    )
+    make_account(workspace=workspace, name="Всё в порядке", sync_status="ok")
+    make_account(workspace=workspace, name="На паузе", sync_status="auth_error", is_active=False)
+
+    body = _body(agent_client.get(reverse("inbox:home")))
+
+    attention = body.split('id="attention-title"', 1)[1].split("</section>", 1)[0]
+    assert reverse("inbox:account-detail", args=[revoked.pk]) in attention
+    assert "не принимает токен" in attention
+    assert "Отзыв: нужна подписка" in attention and "Токен истекает" in attention
+    assert "Всё в порядке" not in attention and "На паузе" not in attention
