@@ -7,6 +7,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inbox.models import (
     AutoReplyRule,
@@ -318,7 +319,9 @@ class StopWordsForm(forms.Form):
 
 class MemberInviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
-    full_name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    full_name = forms.CharField(
+        label=pgettext_lazy("person", "Name"), max_length=150, required=False
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
 
     def __init__(self, *args: Any, role_choices: list[tuple[str, str]], **kwargs: Any) -> None:

@@ -667,6 +667,12 @@ def test_admin_invites_an_agent_who_gets_a_password_link(
     assert "http://testserver/accounts/reset/" in mail.outbox[0].body
 
 
+def test_the_invite_form_asks_for_a_colleagues_name_not_a_title(admin_client_member):
+    body = _html(admin_client_member.get(reverse("inbox:member-list")))
+
+    assert '<label for="id_full_name">Имя:</label>' in body
+
+
 def test_admin_cannot_invite_an_owner(admin_client_member, workspace):
     response = admin_client_member.post(
         reverse("inbox:member-invite"), {"email": "boss@example.com", "role": "owner"}
