@@ -258,7 +258,10 @@ class AutoReplyRuleForm(forms.Form):
         initial=AutoReplyRule.Source.AI_DRAFT,
     )
     template = forms.ModelChoiceField(
-        label=_("Template"), queryset=ReplyTemplate.objects.none(), required=False
+        label=_("Template"),
+        queryset=ReplyTemplate.objects.none(),
+        required=False,
+        empty_label=_("No template (the AI draft)"),
     )
     publish_delay_minutes = forms.IntegerField(
         label=_("Publish delay, minutes"), min_value=0, max_value=60 * 24 * 7, initial=0

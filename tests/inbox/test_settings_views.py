@@ -556,6 +556,12 @@ def test_autoreply_rule_is_created_in_shadow_mode(admin_client_member, workspace
     )
 
 
+def test_the_rule_form_says_what_no_template_means(admin_client_member):
+    body = _html(admin_client_member.get(reverse("inbox:autoreply-create")))
+
+    assert '<option value="" selected>Без шаблона (черновик ИИ)</option>' in body
+
+
 def test_autoreply_rule_validation_errors(admin_client_member, workspace):
     response = admin_client_member.post(
         reverse("inbox:autoreply-create"),
