@@ -469,13 +469,13 @@ def accounts_needing_attention(workspace: Workspace, *, now: datetime) -> list[A
     """Active accounts the seller must act on (a rejected token, a failing sync or channel, a
     token about to expire), with what is wrong in Russian; one query over the accounts."""
     alerts = []
+    labels = dict(Channel.choices)
     for account in MarketplaceAccount.objects.for_workspace(workspace).filter(is_active=True):
         problems = []
         if account.sync_status == MarketplaceAccount.SyncStatus.AUTH_ERROR:
             problems.append(_("The marketplace no longer accepts the token: enter a new one."))
         elif account.sync_status == MarketplaceAccount.SyncStatus.ERROR:
             problems.append(account.sync_error or _("The last sync failed."))
-        labels = dict(Channel.choices)
         for channel, error in sorted((account.channel_errors or {}).items()):
             problems.append(f"{labels.get(channel, channel)}: {error}")
         expires_at, expires_soon = _token_expiry(account, now=now)
