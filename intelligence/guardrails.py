@@ -65,6 +65,13 @@ class View(StrEnum):
 _ORDER = {Severity.OK: 0, Severity.WARN: 1, Severity.BLOCK: 2}
 
 # Severity per channel: a chat is a private conversation, so some categories only warn there.
+# Shared by the rules on sending the customer elsewhere (one per marketplace scope).
+ELSEWHERE_EXPLANATION = _(
+    "The reply sends the customer elsewhere: another marketplace, an outside shop, "
+    "a messenger or a social network."
+)
+ELSEWHERE_SUGGESTION = _("Keep the customer on this marketplace; do not name other shops.")
+
 STRICT: Mapping[str, Severity] = MappingProxyType(
     {"review": Severity.BLOCK, "question": Severity.BLOCK, "chat": Severity.BLOCK}
 )
@@ -145,6 +152,11 @@ RULES: tuple[Rule, ...] = (
         explanation=_("The reply says or hints that it was written by AI or a bot."),
         suggestion=_("Write as the seller's team, in the first person plural."),
         stems=(
+            "бот",
+            "бота",
+            "боту",
+            "ботом",
+            "боте",
             "я бот*",
             "я робот*",
             "чат бот*",
@@ -327,13 +339,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         category=Category.LINK,
         severity=STRICT,
-        explanation=_("The reply contains a link or a web address."),
+        explanation=_("The reply contains a link, a web address or a social-network handle."),
         suggestion=_("Remove the link; marketplaces forbid external links in replies."),
         regexes=(
             r"\b(?:https?|ftp)\s*:\s*/\s*/\s*\S+",
             r"\bw[\s.]*w[\s.]*w\b(?:\s*\.\s*[a-zа-я0-9-]+)*",
             r"\b[a-z0-9-]{2,}\s*(?:\.|\(?\s*dot\s*\)?|\[\s*dot\s*\]|\s+точка\s+)\s*"
-            r"(?:ru|py|com|net|org|рф|su|info|io|me|shop|store|online|site|biz|pro|club|by|kz)\b",
+            r"(?:ru|py|com|net|org|рф|su|info|io|me|shop|store|online|site|biz|pro|club|by|kz"
+            r"|ly|cc|gl|app|link|tv|xyz)\b",
+            r"\b(?:t|wa|vk|ok)\s*\.\s*(?:me|cc|ru)\b",
+            # a messenger or social-network handle (an e-mail's "@" has a name before it)
+            r"(?<![a-z0-9._%+-])@[a-z0-9_.]{3,}",
             r"\b[a-zа-я0-9-]{2,}\s*(?:\.|\s+точка\s+)\s*(?:рф|ру|ком)\b",
         ),
         trigger="web",
@@ -365,8 +381,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         category=Category.OTHER_MARKETPLACE,
         severity=SOFT_IN_CHAT,
-        explanation=_("The reply mentions another marketplace or an outside shop."),
-        suggestion=_("Keep the customer on this marketplace; do not name other shops."),
+        explanation=ELSEWHERE_EXPLANATION,
+        suggestion=ELSEWHERE_SUGGESTION,
         stems=(
             "яндекс* маркет*",
             "я маркет*",
@@ -382,9 +398,22 @@ RULES: tuple[Rule, ...] = (
             "наш* магазин*",
             "наш* сайт*",
             "наш* интернет магазин*",
-            "наш* инстаграм*",
-            "наш* телеграм*",
+            "инстаграм*",
+            "инста",
+            "инсте",
+            "инсту",
+            "инстой",
             "телеграм*",
+            "телега",
+            "телеги",
+            "телеге",
+            "телегу",
+            "телегой",
+            "тг",
+            "вконтакт*",
+            "вк",
+            "ютуб*",
+            "тикток*",
             "вотсап*",
             "ватсап*",
             "вайбер*",
@@ -405,13 +434,19 @@ RULES: tuple[Rule, ...] = (
             "whatsapp",
             "telegram",
             "instagram",
+            "insta",
+            "vk",
+            "vkontakte",
+            "youtube",
+            "tiktok",
+            "viber",
         ),
     ),
     Rule(
         category=Category.OTHER_MARKETPLACE,
         severity=SOFT_IN_CHAT,
-        explanation=_("The reply mentions another marketplace or an outside shop."),
-        suggestion=_("Keep the customer on this marketplace; do not name other shops."),
+        explanation=ELSEWHERE_EXPLANATION,
+        suggestion=ELSEWHERE_SUGGESTION,
         stems=("озон*",),
         latin=("ozon*",),
         marketplaces=("wb",),
@@ -419,22 +454,34 @@ RULES: tuple[Rule, ...] = (
     Rule(
         category=Category.OTHER_MARKETPLACE,
         severity=SOFT_IN_CHAT,
-        explanation=_("The reply mentions another marketplace or an outside shop."),
-        suggestion=_("Keep the customer on this marketplace; do not name other shops."),
-        stems=("вайлдберриз*", "валдбер*", "вилдбер*", "вайлдбер*", "вб"),
+        explanation=ELSEWHERE_EXPLANATION,
+        suggestion=ELSEWHERE_SUGGESTION,
+        stems=(
+            "вайлдберриз*",
+            "валдбер*",
+            "вилдбер*",
+            "вайлдбер*",
+            "вайлбер*",
+            "валбер*",
+            "вальбер*",
+            "вальдбер*",
+            "вб",
+        ),
         latin=("wildberr*", "wb"),
         marketplaces=("ozon",),
     ),
     Rule(
         category=Category.PROFANITY,
         severity=STRICT,
-        explanation=_("The reply contains profanity."),
+        explanation=_("The reply contains profanity or an insult."),
         suggestion=_("Remove the offensive word."),
         token_regex=(  # noqa: S106 - a regex, not a password
             r"(?:на|по|за|вы|у|до|от|пере|раз|рас|при|съ|подъ|въ|отъ|объ|из)?"
             r"(?:ху[йеяюи]|пизд|бля|еба|ебу|ебл|ебн|еби|ебо|муда|мудо|мудак|мудил|пидор|пидар"
-            r"|залуп|гандон|говн|дерьм|засран|шлюх)[а-я]*"
+            r"|залуп|гандон|говн|гавн|дерьм|засран|шлюх|долбо|срат|срал|сран|обосра|насра)[а-я]*"
             r"|сук(?:а|и|е|у|ой|ами)?|жоп[а-я]*"
+            r"|(?:на|по|за)?хер(?:а|у|ом|ня|ни|ню|ней|ов[а-я]*)?"
+            r"|(?:дебил|идиот|придур|кретин|мраз|тупиц|дура[кч])[а-я]*"
         ),
     ),
     Rule(
@@ -485,6 +532,7 @@ _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e]")
 _LATIN_TO_CYRILLIC = str.maketrans("aoecpxykmthbu", "аоесрхукмтнви")
 _CYRILLIC_TO_LATIN = str.maketrans("аоесрхукмтнв", "aoecpxykmthb")
 _TOKEN_RE = re.compile(r"[a-zа-я0-9]+")  # on folded text
+_CYRILLIC_ONLY = re.compile(r"[а-я0-9]*[а-я][а-я0-9]*")  # a folded token without Latin letters
 _SEPARATOR_RUN = re.compile(r"[\s.\-_*·,|/\\+]+")
 
 
@@ -511,6 +559,10 @@ class _Views:
 
 @lru_cache(maxsize=50_000)
 def _forms(word: str) -> tuple[str, str]:
+    """The word read as Cyrillic and as Latin. A word written in Cyrillic letters alone is
+    Russian and has no Latin reading (else "вот" would read as "bot", "нет" as "het")."""
+    if _CYRILLIC_ONLY.fullmatch(word):
+        return word, ""
     return word.translate(_LATIN_TO_CYRILLIC), word.translate(_CYRILLIC_TO_LATIN)
 
 

@@ -22,6 +22,7 @@ def test_check_reply_clean_text_is_ok():
     ("text", "category"),
     [
         ("Я бот и помогаю продавцу.", "ai_self_reference"),
+        ("Отвечает вам бот магазина.", "ai_self_reference"),
         ("Ответ подготовила нейросеть.", "ai_self_reference"),
         ("Как искусственный интеллект, я не могу это знать.", "ai_self_reference"),
         ("As an AI model I cannot help.", "ai_self_reference"),
@@ -42,13 +43,22 @@ def test_check_reply_clean_text_is_ok():
         ("Подробности на https://example.com/page", "link"),
         ("Заходите на www.example.ru", "link"),
         ("Ищите нас: shop dot ru", "link"),
+        ("Подписывайтесь: t.me/shopname", "link"),
+        ("Инструкция по ссылке bit.ly/abc12", "link"),
+        ("Наш ник — @best_shop", "link"),
         ("Позвоните нам: +7 (916) 123-45-67", "phone"),
         ("Пишите на help@example.com", "email"),
         ("Этот товар дешевле на AliExpress.", "other_marketplace"),
         ("Загляните на Яндекс Маркет.", "other_marketplace"),
         ("Есть у нас на Авито.", "other_marketplace"),
         ("Заказывайте в нашем магазине напрямую.", "other_marketplace"),
+        ("Пишите нам в телегу, ответим быстрее.", "other_marketplace"),
+        ("Ищите нас в инстаграме.", "other_marketplace"),
+        ("Видео сборки есть на ютубе.", "other_marketplace"),
+        ("Мы есть в ВК.", "other_marketplace"),
         ("Да это просто говно, а не отзыв.", "profanity"),
+        ("Нахер такие отзывы писать.", "profanity"),
+        ("Только идиот так стирает.", "profanity"),
         ("Здравствуйте, {name}!", "placeholder"),
         ("Здравствуйте, [ИМЯ]!", "placeholder"),
         ("Спасибо за {{ product }}.", "placeholder"),
@@ -81,6 +91,16 @@ def test_check_reply_latin_look_alike_letters_are_caught():
 
     assert [f.matched for f in verdict.findings] == ["гaрaнтируeм", "вoзврaт денег"]
     assert verdict.verdict == "block"
+
+
+def test_check_reply_cyrillic_word_is_not_read_as_latin():
+    # "Вот" spelt in Latin look-alikes is "bot": a Cyrillic word is Russian, not a disguise.
+    assert check_reply("Вот что мы сделали.", marketplace="wb", channel="review").verdict == "ok"
+
+
+def test_check_reply_valberis_slang_blocks_only_on_ozon():
+    assert "other_marketplace" in _categories("На валберис дешевле.", marketplace="ozon")
+    assert "other_marketplace" not in _categories("На валберис дешевле.", marketplace="wb")
 
 
 def test_check_reply_spaced_out_letters_are_joined():
@@ -224,7 +244,8 @@ def test_check_reply_to_dict_is_json_ready():
 def test_check_reply_ordinary_words_are_not_flagged():
     text = (
         "Спасибо за отзыв о посуде! Сукно и застёжка в порядке, судя по фото. "
-        "Оформить возврат можно в личном кабинете маркетплейса."
+        "Оформить возврат можно в личном кабинете маркетплейса. Вот инструкция: ботинки "
+        "и тележку протрите влажной тканью. Нет, херес из Херсона мы не продаём."
     )
 
     assert check_reply(text, marketplace="wb", channel="review").verdict == "ok"
