@@ -24,14 +24,18 @@ from intelligence.rules.lexicon import (
     AGREEMENTS,
     ARRIVAL_VERBS,
     COUNT_WORDS,
+    DAMAGE_WORDS,
     DELIVERY_WORDS,
     EXPECTING,
+    MONEY,
     NEGATED_BY_TRAILING_NET,
     NOT_FUNCTIONS,
     NOT_PARTS,
     NOT_YET,
     NOTHING_STATED,
     ORDERED,
+    REFUND_AWAITED,
+    RETURN_REFUSED,
     STOCK_WORDS,
     THANKS,
     TIMING,
@@ -849,6 +853,21 @@ def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str
     return intent.value
 
 
+def _precise(body_key: str, keys: tuple[str, ...]) -> str:
+    """The body for what a return or delivery complaint is precisely about: a refused return
+    or an awaited refund is not told how to return, a late parcel not how to return a damaged
+    one."""
+    present = set(keys)
+    if body_key == Intent.RETURN_REFUND:
+        if present & RETURN_REFUSED:
+            return "return_refused"
+        if present & MONEY and present & REFUND_AWAITED:
+            return "refund_awaited"
+    elif body_key == Intent.DELIVERY_PACKAGING and not present & DAMAGE_WORDS:
+        return "delivery_late"
+    return body_key
+
+
 def _chat_body(
     inp: AnalysisInput,
     sentiment: Sentiment,
@@ -860,7 +879,11 @@ def _chat_body(
 ) -> str:
     # A chat always awaits an answer: what it names, not `needs_response`, tells a remark.
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
-    body_key = "health" if _harms_health(signals) else _body_key(intent, sentiment, remark)
+    body_key = (
+        "health"
+        if _harms_health(signals)
+        else _precise(_body_key(intent, sentiment, remark), signals.keys)
+    )
     if follow_up:
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
@@ -933,7 +956,7 @@ def _draft(
         body_key, detail = "health", None
     else:
         body_key, detail = (
-            _body_key(intent, sentiment, needs_response),
+            _precise(_body_key(intent, sentiment, needs_response), signals.keys),
             _detail(signals.keys, intent),
         )
     answer = _characteristic_answer(inp, seed) if intent == Intent.PRODUCT_QUESTION else None

@@ -1850,6 +1850,63 @@ DELIVERY_WORDS: frozenset[str] = frozenset(
     {"доставка", "доставить", "отправить", "отправка", "отгрузка", "отгрузить", "привезти"}
 )
 
+# What a complaint about a return or a delivery is precisely about (the draft answers that):
+# a return the marketplace refused ("заявку отклонили", "возврат не приняли"; "отказаться" is
+# the buyer's own refusal, another lemma), a refund still awaited ("деньги не пришли", "жду
+# деньги"), and a parcel that came damaged or badly packed, as opposed to late or a courier
+# or pick-up point complaint.
+RETURN_REFUSED: frozenset[str] = frozenset(
+    {"отклонить", "отказать", "!принимать", "!принять", "!одобрить"}
+)
+MONEY: frozenset[str] = frozenset({"деньги", "оплата", "сумма", "средства"})
+REFUND_AWAITED: frozenset[str] = frozenset(
+    {"!прийти", "!поступить", "!вернуть", "!вернуться", "!зачислить", "!перечислить", "ждать"}
+)
+DAMAGE_WORDS: frozenset[str] = frozenset(
+    {
+        "мятый",
+        "помятый",
+        "помять",
+        "смять",
+        "порвать",
+        "порваться",
+        "порванный",
+        "рваный",
+        "разорвать",
+        "разбить",
+        "разбиться",
+        "разбитый",
+        "сломать",
+        "сломаться",
+        "сломанный",
+        "повредить",
+        "повреждение",
+        "повреждённый",
+        "поврежденный",
+        "вскрыть",
+        "вскрытый",
+        "мокрый",
+        "промокнуть",
+        "течь",
+        "протечь",
+        "потечь",
+        "вытечь",
+        "раздавить",
+        "раздавленный",
+        "треснуть",
+        "трещина",
+        "вмятина",
+        "скол",
+        "царапина",
+        "грязный",
+        "испачкать",
+        "упаковка",
+        "упаковать",
+        "коробка",
+        "пакет",
+    }
+)
+
 # "Пока не настраивал", "ещё не проверяли": not yet tried, not failed.
 NOT_YET: frozenset[str] = frozenset({"пока", "еще", "ещё"})
 

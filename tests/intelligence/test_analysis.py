@@ -565,6 +565,46 @@ def test_a_taste_complaint_is_not_answered_about_the_material_or_told_to_return_
         assert "материал" not in draft and "вернуть" not in draft, draft
 
 
+def _drafts(text: str, rating: int) -> list[str]:
+    """The review and chat drafts of `text` over several seeds, each checked by the guardrails."""
+    drafts = []
+    for channel, seed in itertools.product(("review", "chat"), range(8)):
+        inp = AnalysisInput(
+            channel=channel,
+            marketplace="wb",
+            text=text,
+            rating=rating if channel == "review" else None,
+            seed=f"{text}{seed}",
+        )
+        draft = analyze_text(inp).draft
+        assert check_reply(draft, marketplace="wb", channel=channel).verdict == "ok", draft
+        drafts.append(draft)
+    return drafts
+
+
+def test_a_buyer_refused_a_return_is_told_what_to_do_next_not_how_to_return():
+    for text in (
+        "Подала заявку на возврат, её отклонили, хотя товар с браком",
+        "В возврате отказали, хотя дефект виден сразу",
+    ):
+        for draft in _drafts(text, 1):
+            assert "не подошёл" not in draft and "оформляется" not in draft, draft
+            assert "фото" in draft, draft
+
+
+def test_a_buyer_awaiting_a_refund_is_told_when_it_comes_not_how_to_return():
+    for draft in _drafts("Вернула товар неделю назад, а деньги до сих пор не пришли", 2):
+        assert "не подошёл" not in draft and "оформляется" not in draft, draft
+        assert "склад" in draft, draft
+
+
+def test_a_late_parcel_is_not_answered_about_damage_or_returns():
+    for text in ("Доставка задержалась на неделю", "Курьер опоздал на два дня"):
+        for draft in _drafts(text, 2):
+            assert "вернуть" not in draft and "возврат" not in draft, draft
+            assert "упаков" not in draft and "повреж" not in draft, draft
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
