@@ -23,6 +23,7 @@ from intelligence.rules.lexicon import (
     ACKNOWLEDGEMENTS,
     AGREEMENTS,
     ARRIVAL_VERBS,
+    ASKED_CHARACTERISTICS,
     COUNT_WORDS,
     DAMAGE_WORDS,
     DELIVERY_WORDS,
@@ -34,8 +35,10 @@ from intelligence.rules.lexicon import (
     NOT_YET,
     NOTHING_STATED,
     ORDERED,
+    PRICE_WORDS,
     REFUND_AWAITED,
     RETURN_REFUSED,
+    RETURN_WORDS,
     STOCK_WORDS,
     THANKS,
     TIMING,
@@ -827,9 +830,10 @@ def _characteristic_answer(inp: AnalysisInput, seed: str) -> str | None:
     if not isinstance(characteristics, Mapping) or not characteristics:
         return None
     asked = {lemma(w) for w in words(inp.text)} - _STOP_LEMMAS
+    asked |= {name for word in asked for name in ASKED_CHARACTERISTICS.get(word, ())}
     for name, value in characteristics.items():
         name_lemmas = {lemma(w) for w in words(str(name))} - _STOP_LEMMAS
-        if (name_lemmas and name_lemmas <= asked) or name_lemmas & asked:
+        if name_lemmas & asked:
             rendered = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
             return _pick(replies.CHARACTERISTIC_ANSWER, seed, "char").format(
                 characteristic=fold(str(name)), value=str(rendered)
@@ -905,12 +909,19 @@ def _chat_body(
 
 def _question_topic(signals: _Signals, channel: str) -> str | None:
     """What a question the product card cannot answer is about: "stock" or (before a
-    purchase, in the questions channel) "delivery"."""
+    purchase, in the questions channel) "delivery", "price" or "return"."""
     keys = set(signals.keys)
     if keys & STOCK_WORDS:
         return "stock"
-    if channel == Channel.QUESTION and keys & DELIVERY_WORDS:
-        return "delivery"
+    if channel != Channel.QUESTION:
+        return None
+    for topic, topic_words in (
+        ("delivery", DELIVERY_WORDS),
+        ("price", PRICE_WORDS),
+        ("return", RETURN_WORDS),
+    ):
+        if keys & topic_words:
+            return topic
     return None
 
 
@@ -954,12 +965,16 @@ def _draft(
         brand = " ".join(str(inp.product_card.get("brand") or "").split())
     if _harms_health(signals):
         body_key, detail = "health", None
+    elif inp.channel == Channel.QUESTION and sentiment != Sentiment.NEGATIVE:
+        # Asked before a purchase ("Какой состав ткани?"): answered as a question, never as
+        # a review ("ваш отзыв поможет…").
+        body_key, detail = "product_question", None
     else:
         body_key, detail = (
             _precise(_body_key(intent, sentiment, needs_response), signals.keys),
             _detail(signals.keys, intent),
         )
-    answer = _characteristic_answer(inp, seed) if intent == Intent.PRODUCT_QUESTION else None
+    answer = _characteristic_answer(inp, seed) if body_key == "product_question" else None
     forms = _product_forms(inp.product_name)
     greeting = _pick(
         replies.GREETING_NAMED if name else replies.GREETING_ANONYMOUS, seed, "g"

@@ -1907,6 +1907,32 @@ DAMAGE_WORDS: frozenset[str] = frozenset(
     }
 )
 
+# A question about the price ("Почему подорожало?") or about returning the item before a
+# purchase ("Можно ли вернуть, если не подойдёт?").
+PRICE_WORDS: frozenset[str] = frozenset(
+    {"цена", "стоить", "стоимость", "подорожать", "подешеветь", "скидка", "акция", "дорого"}
+)
+RETURN_WORDS: frozenset[str] = frozenset({"вернуть", "возврат", "обменять", "обмен"})
+
+# The words of a question and the characteristic names of a product card they ask about
+# ("Где производят?" → «Страна производства», "Можно ли стирать?" → «Уход»).
+ASKED_CHARACTERISTICS: dict[str, frozenset[str]] = {
+    "производить": frozenset({"производство", "страна"}),
+    "производитель": frozenset({"производство", "страна"}),
+    "стирать": frozenset({"стирка", "уход"}),
+    "стираться": frozenset({"стирка", "уход"}),
+    "стирка": frozenset({"уход"}),
+    "состоять": frozenset({"состав"}),
+    "ткань": frozenset({"состав", "материал"}),
+    "весить": frozenset({"вес"}),
+    "длинный": frozenset({"длина"}),
+    "широкий": frozenset({"ширина"}),
+    "высокий": frozenset({"высота"}),
+    "гарантия": frozenset({"гарантийный"}),
+    "комплект": frozenset({"комплектация"}),
+    "входить": frozenset({"комплектация"}),
+}
+
 # "Пока не настраивал", "ещё не проверяли": not yet tried, not failed.
 NOT_YET: frozenset[str] = frozenset({"пока", "еще", "ещё"})
 

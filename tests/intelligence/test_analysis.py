@@ -605,6 +605,30 @@ def test_a_late_parcel_is_not_answered_about_damage_or_returns():
             assert "упаков" not in draft and "повреж" not in draft, draft
 
 
+def test_a_question_is_answered_from_the_card_not_as_a_review():
+    card = {
+        "brand": "Уютный дом",
+        "characteristics": {
+            "Состав": ["хлопок 100%"],
+            "Страна производства": ["Россия"],
+            "Уход за вещами": ["бережная стирка при 30 градусах"],
+        },
+    }
+
+    def draft(text: str) -> str:
+        inp = AnalysisInput(
+            channel="question", marketplace="wb", text=text, product_card=card, seed=text
+        )
+        return analyze_text(inp).draft
+
+    assert "хлопок 100%" in draft("Какой состав ткани?")
+    assert "отзыв" not in draft("Какой состав ткани?")
+    assert "Россия" in draft("Где производят?")
+    assert "30 градусах" in draft("Можно ли стирать в машинке?")
+    price = draft("Почему цена выросла?")
+    assert "цена" in price and "характеристики" not in price, price
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
@@ -632,7 +656,7 @@ def test_a_buyer_whose_health_suffered_is_told_to_stop_and_see_a_doctor_first():
             assert verdict.verdict == "ok", analysis.draft
 
 
-def test_every_answer_to_a_stock_or_delivery_question_passes_the_guardrails():
+def test_every_answer_to_a_question_topic_passes_the_guardrails():
     from intelligence.rules import replies
 
     for channel, bodies in (
