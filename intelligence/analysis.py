@@ -27,6 +27,7 @@ from intelligence.rules.lexicon import (
     COUNT_WORDS,
     DAMAGE_WORDS,
     DELIVERY_WORDS,
+    EXCHANGE,
     EXPECTING,
     MONEY,
     NEGATED_BY_TRAILING_NET,
@@ -859,14 +860,16 @@ def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str
 
 def _precise(body_key: str, keys: tuple[str, ...]) -> str:
     """The body for what a return or delivery complaint is precisely about: a refused return
-    or an awaited refund is not told how to return, a late parcel not how to return a damaged
-    one."""
+    or an awaited refund is not told how to return, an exchange is told how it is done, a late
+    parcel not how to return a damaged one."""
     present = set(keys)
     if body_key == Intent.RETURN_REFUND:
         if present & RETURN_REFUSED:
             return "return_refused"
         if present & MONEY and present & REFUND_AWAITED:
             return "refund_awaited"
+        if present & EXCHANGE:
+            return "exchange"
     elif body_key == Intent.DELIVERY_PACKAGING and not present & DAMAGE_WORDS:
         return "delivery_late"
     return body_key

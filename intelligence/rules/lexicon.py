@@ -1853,15 +1853,26 @@ DELIVERY_WORDS: frozenset[str] = frozenset(
 # What a complaint about a return or a delivery is precisely about (the draft answers that):
 # a return the marketplace refused ("заявку отклонили", "возврат не приняли"; "отказаться" is
 # the buyer's own refusal, another lemma), a refund still awaited ("деньги не пришли", "жду
-# деньги"), and a parcel that came damaged or badly packed, as opposed to late or a courier
-# or pick-up point complaint.
+# деньги", "когда вернут деньги?"), an exchange, and a parcel that came damaged or badly
+# packed, as opposed to late or a courier or pick-up point complaint.
 RETURN_REFUSED: frozenset[str] = frozenset(
     {"отклонить", "отказать", "!принимать", "!принять", "!одобрить"}
 )
 MONEY: frozenset[str] = frozenset({"деньги", "оплата", "сумма", "средства"})
 REFUND_AWAITED: frozenset[str] = frozenset(
-    {"!прийти", "!поступить", "!вернуть", "!вернуться", "!зачислить", "!перечислить", "ждать"}
+    {
+        "!прийти",
+        "!поступить",
+        "!вернуть",
+        "!вернуться",
+        "!зачислить",
+        "!перечислить",
+        "ждать",
+        "когда",
+    }
 )
+# An exchange, which marketplaces handle as a return and a new order.
+EXCHANGE: frozenset[str] = frozenset({"обменять", "обмен", "поменять", "заменить", "замена"})
 DAMAGE_WORDS: frozenset[str] = frozenset(
     {
         "мятый",

@@ -593,9 +593,18 @@ def test_a_buyer_refused_a_return_is_told_what_to_do_next_not_how_to_return():
 
 
 def test_a_buyer_awaiting_a_refund_is_told_when_it_comes_not_how_to_return():
-    for draft in _drafts("Вернула товар неделю назад, а деньги до сих пор не пришли", 2):
-        assert "не подошёл" not in draft and "оформляется" not in draft, draft
-        assert "склад" in draft, draft
+    for text in (
+        "Вернула товар неделю назад, а деньги до сих пор не пришли",
+        "Я оформила возврат, когда вернут деньги?",
+    ):
+        for draft in _drafts(text, 2):
+            assert "не подошёл" not in draft and "оформляется" not in draft, draft
+            assert "склад" in draft, draft
+
+
+def test_an_exchange_is_explained_as_a_return_and_a_new_order():
+    for draft in _drafts("Можно обменять на размер побольше?", 3):
+        assert "Обмен" in draft and "возврат" in draft and "Покупки" in draft, draft
 
 
 def test_a_late_parcel_is_not_answered_about_damage_or_returns():
