@@ -994,8 +994,11 @@ def _draft(
         thanks_options = replies.THANKS_NEUTRAL
     sentences = [greeting, _pick(thanks_options, seed, "thanks").format(**forms)]
     topic = _question_topic(signals, inp.channel) if body_key == "product_question" else None
+    silent = not (inp.text.strip() or inp.pros.strip() or inp.cons.strip())
     if answer:
         sentences.append(answer)
+    elif silent and body_key in ("other_negative", "other_neutral"):
+        sentences.append(_pick(replies.SILENT_BODY[sentiment], seed, "body", after=sentences))
     elif topic:
         sentences.append(_pick(replies.QUESTION_BODY[topic], seed, "body", after=sentences))
     else:
@@ -1006,6 +1009,8 @@ def _draft(
     asked = inp.channel == Channel.QUESTION
     if body_key == "product_question":
         wants_next_step = answer is not None
+    elif silent:
+        wants_next_step = False  # the body asked what went wrong
     else:
         # A question comes before the purchase: nothing to return, nothing to apologise for.
         wants_next_step = sentiment != Sentiment.POSITIVE and not asked

@@ -179,6 +179,21 @@ BODY: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# A rating without a word (WB and Ozon allow them): nothing to thank for in detail, nothing to
+# "take into account"; a low one asks what went wrong.
+SILENT_BODY: dict[str, tuple[str, ...]] = {
+    "negative": (
+        "Жаль, что товар вас не порадовал. Если расскажете в чате на странице заказа, что "
+        "именно не понравилось, мы обязательно разберёмся.",
+        "Нам важно понять, что пошло не так: напишите, пожалуйста, в чат на странице заказа, "
+        "что не понравилось, и мы постараемся помочь.",
+    ),
+    "neutral": (
+        "Будем рады узнать, что можно улучшить: это поможет нам стать лучше.",
+        "Если что-то в товаре можно сделать лучше, напишите нам, мы обязательно учтём.",
+    ),
+}
+
 # Extra sentence for a sub-topic the analyser detected (smell, taste, colour…).
 DETAIL: dict[str, tuple[str, ...]] = {
     "smell": (

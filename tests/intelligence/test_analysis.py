@@ -638,6 +638,16 @@ def test_a_question_is_answered_from_the_card_not_as_a_review():
     assert "цена" in price and "характеристики" not in price, price
 
 
+def test_a_rating_without_words_is_asked_what_went_wrong_not_thanked_for_remarks():
+    for seed in range(8):
+        low = analyze_text(_review("", 1, seed=f"e{seed}")).draft
+        middle = analyze_text(_review("", 3, seed=f"e{seed}")).draft
+
+        assert "не понравилось" in low and "замечани" not in low, low
+        assert "вернуть" not in low, low
+        assert "лучше" in middle, middle
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
@@ -665,10 +675,14 @@ def test_a_buyer_whose_health_suffered_is_told_to_stop_and_see_a_doctor_first():
             assert verdict.verdict == "ok", analysis.draft
 
 
-def test_every_answer_to_a_question_topic_passes_the_guardrails():
+def test_every_review_and_question_reply_block_passes_the_guardrails():
     from intelligence.rules import replies
 
     for channel, bodies in (
+        ("review", replies.BODY),
+        ("review", replies.NEXT_STEP),
+        ("review", replies.DETAIL),
+        ("review", replies.SILENT_BODY),
         ("question", replies.QUESTION_BODY),
         ("chat", replies.CHAT_QUESTION_BODY),
     ):
