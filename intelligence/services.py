@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -216,26 +216,11 @@ def _rules_variant(inp: AnalysisInput, others: Sequence[str]) -> tuple[Analysis,
     for n in range(1, RULES_VARIANTS):
         if best_score < SIMILARITY_THRESHOLD:
             break
-        candidate = analyze_text(_with_seed(inp, f"{inp.seed}:v{n}"))
+        candidate = analyze_text(replace(inp, seed=f"{inp.seed}:v{n}"))
         score, _ = max_similarity(candidate.draft, others)
         if score < best_score:
             best, best_score = candidate, score
     return best, best_score
-
-
-def _with_seed(inp: AnalysisInput, seed: str) -> AnalysisInput:
-    return AnalysisInput(
-        channel=inp.channel,
-        marketplace=inp.marketplace,
-        text=inp.text,
-        rating=inp.rating,
-        pros=inp.pros,
-        cons=inp.cons,
-        customer_name=inp.customer_name,
-        product_name=inp.product_name,
-        product_card=inp.product_card,
-        seed=seed,
-    )
 
 
 def engine_status() -> str:
@@ -281,7 +266,7 @@ def compute(
     score, closest = max_similarity(analysis.draft, others)
     if score >= SIMILARITY_THRESHOLD:
         retry = llm.analyze_with_fallback(
-            _with_seed(inp, f"{inp.seed}:v1"),
+            replace(inp, seed=f"{inp.seed}:v1"),
             workspace=interaction.workspace,
             avoid=closest,
             account_id=interaction.account_id,

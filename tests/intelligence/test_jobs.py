@@ -293,6 +293,20 @@ def test_a_chat_whose_buyer_only_thanks_the_seller_awaits_nothing_and_closes_whe
     assert Interaction.objects.get(pk=thanked.pk).status == Interaction.Status.CLOSED
 
 
+def test_a_chat_follow_up_draft_varied_against_a_repeat_still_answers_the_follow_up(workspace):
+    chat = _answered_chat(workspace, reply_status="confirmed", then="Спасибо, поняла!")
+    first = services.analyze(chat).draft
+    # Another chat of the account already got that very text: the draft is varied.
+    other = make_interaction(workspace=workspace, account=chat.account, channel="chat", rating=None)
+    _confirmed_reply(other, first)
+
+    again = services.analyze(Interaction.objects.get(pk=chat.pk))
+
+    assert again.draft != first
+    assert again.needs_response is False
+    assert "здравствуйте" not in again.draft.lower() and "возврат" not in again.draft
+
+
 def test_only_public_answers_are_checked_for_repeating_recent_ones(workspace):
     account = make_account(workspace=workspace)
     text = "Здравствуйте! Заказ передан в доставку, ожидайте в течение трёх дней."
