@@ -29,6 +29,7 @@ from intelligence.rules.lexicon import (
     DELIVERY_WORDS,
     EXCHANGE,
     EXPECTING,
+    LATE_WORDS,
     MONEY,
     NEGATED_BY_TRAILING_NET,
     NOT_FUNCTIONS,
@@ -870,7 +871,11 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
             return "refund_awaited"
         if present & EXCHANGE:
             return "exchange"
-    elif body_key == Intent.DELIVERY_PACKAGING and not present & DAMAGE_WORDS:
+    elif (
+        body_key == Intent.DELIVERY_PACKAGING
+        and present & LATE_WORDS
+        and not present & DAMAGE_WORDS
+    ):
         return "delivery_late"
     return body_key
 

@@ -1853,8 +1853,9 @@ DELIVERY_WORDS: frozenset[str] = frozenset(
 # What a complaint about a return or a delivery is precisely about (the draft answers that):
 # a return the marketplace refused ("заявку отклонили", "возврат не приняли"; "отказаться" is
 # the buyer's own refusal, another lemma), a refund still awaited ("деньги не пришли", "жду
-# деньги", "когда вернут деньги?"), an exchange, and a parcel that came damaged or badly
-# packed, as opposed to late or a courier or pick-up point complaint.
+# деньги", "когда вернут деньги?"), an exchange, and a parcel that came late or a courier or
+# pick-up point complaint (timing or service words, no word of damage), as opposed to one that
+# came damaged or badly packed.
 RETURN_REFUSED: frozenset[str] = frozenset(
     {"отклонить", "отказать", "!принимать", "!принять", "!одобрить"}
 )
@@ -1873,8 +1874,51 @@ REFUND_AWAITED: frozenset[str] = frozenset(
 )
 # An exchange, which marketplaces handle as a return and a new order.
 EXCHANGE: frozenset[str] = frozenset({"обменять", "обмен", "поменять", "заменить", "замена"})
+LATE_WORDS: frozenset[str] = frozenset(
+    {
+        "долго",
+        "долгий",
+        "медленно",
+        "медленный",
+        "задержка",
+        "задержать",
+        "задерживать",
+        "задержаться",
+        "опоздать",
+        "опоздание",
+        "ждать",
+        "ожидание",
+        "срок",
+        "вовремя",
+        "неделя",
+        "месяц",
+        "курьер",
+        "пвз",
+        "пункт",
+        "выдача",
+        "перенести",
+        "отменить",
+    }
+)
 DAMAGE_WORDS: frozenset[str] = frozenset(
     {
+        "поцарапать",
+        "поцарапанный",
+        "поцарапаный",
+        "царапать",
+        "расколоть",
+        "расколотый",
+        "треснутый",
+        "разлиться",
+        "разлитый",
+        "рассыпаться",
+        "протекать",
+        "протечь",
+        "вытекать",
+        "размокнуть",
+        "размокший",
+        "нарушение",
+        "целостность",
         "мятый",
         "помятый",
         "помять",
