@@ -132,6 +132,8 @@ _THANKS_TURN_WORDS = 12
 _CONCRETE_MIN = 1.0
 # Health cues this strong make an item urgent and its draft tell the buyer to see a doctor.
 _HEALTH_URGENT = 1.5
+# Fire or electric hazard cues this strong make it urgent and tell the buyer to unplug it.
+_HAZARD_URGENT = 2.0
 # Infinitive endings: a negated verb with one of them may be an item failing its job.
 _VERB_ENDINGS: tuple[str, ...] = ("ть", "ться", "ти", "чь")
 _FAILED_QD_WEIGHT = 1.0
@@ -209,6 +211,10 @@ _DETAIL_LEMMAS: Mapping[str, frozenset[str]] = MappingProxyType(
         ),
         "fabric": frozenset({"ткань", "материал", "синтетика", "колючий", "тонкий"}),
     }
+)
+# Materials whose new items may smell of the factory for a while.
+_NEW_ITEM_MATERIALS: frozenset[str] = frozenset(
+    {"ткань", "материал", "синтетика", "резина", "резиновый", "пластик", "кожа", "кожзам"}
 )
 _STOP_LEMMAS: frozenset[str] = frozenset(
     {
@@ -722,6 +728,8 @@ def _priority(
         reasons.append(gettext("Mentions legal action or authorities"))
     if _harms_health(signals):
         reasons.append(gettext("Possible harm to health"))
+    if _is_hazard(signals):
+        reasons.append(gettext("A fire or electric shock hazard"))
     if reasons:
         return Priority.URGENT, tuple(reasons)
     if not needs_response:
@@ -818,6 +826,8 @@ def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
     for detail in ("allergy", "expiry", "smell", "taste", "colour", "texture", "fabric"):
         relevant = detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL
         if relevant and present.intersection(_DETAIL_LEMMAS[detail]):
+            if detail == "smell" and present & _NEW_ITEM_MATERIALS:
+                return "smell_new_item"
             return detail
     return None
 
@@ -825,6 +835,20 @@ def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
 def _harms_health(signals: _Signals) -> bool:
     """Poisoned, injured, a reaction: urgent, and the reply says to stop and see a doctor."""
     return signals.scores.get("health", 0.0) >= _HEALTH_URGENT
+
+
+def _is_hazard(signals: _Signals) -> bool:
+    """Sparks, smoke, an electric shock: urgent, and the reply says to stop and unplug it."""
+    return signals.scores.get("hazard", 0.0) >= _HAZARD_URGENT
+
+
+def _safety_body(signals: _Signals) -> str | None:
+    """The body that comes before any other answer: "health" or "hazard", if either."""
+    if _harms_health(signals):
+        return "health"
+    if _is_hazard(signals):
+        return "hazard"
+    return None
 
 
 def _characteristic_answer(inp: AnalysisInput, seed: str) -> str | None:
@@ -891,11 +915,7 @@ def _chat_body(
 ) -> str:
     # A chat always awaits an answer: what it names, not `needs_response`, tells a remark.
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
-    body_key = (
-        "health"
-        if _harms_health(signals)
-        else _precise(_body_key(intent, sentiment, remark), signals.keys)
-    )
+    body_key = _safety_body(signals) or _precise(_body_key(intent, sentiment, remark), signals.keys)
     if follow_up:
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
@@ -971,8 +991,8 @@ def _draft(
     brand = ""
     if inp.product_card:
         brand = " ".join(str(inp.product_card.get("brand") or "").split())
-    if _harms_health(signals):
-        body_key, detail = "health", None
+    if safety := _safety_body(signals):
+        body_key, detail = safety, None
     elif inp.channel == Channel.QUESTION and sentiment != Sentiment.NEGATIVE:
         # Asked before a purchase ("Какой состав ткани?"): answered as a question, never as
         # a review ("ваш отзыв поможет…").

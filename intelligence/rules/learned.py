@@ -32,6 +32,8 @@ HEADS: tuple[str, ...] = ("sentiment", "intent", "needs_response")
 WORD = "w:"
 PAIR = "p:"
 SCORE = "s:"
+# Cue scores only the rules act on: a fire or electric hazard says nothing of tone or topic.
+RULE_ONLY_SCORES: frozenset[str] = frozenset({"hazard"})
 STAR = "star:"
 RULE = "r:"
 WEAK = "weak:"
@@ -70,7 +72,7 @@ def text_features(view: RuleView, *, pairs: bool = True) -> dict[str, float]:
             feats[PAIR + previous + " " + key] = 1.0
         previous = key
     for name, value in view.scores.items():
-        if value:
+        if value and name.rpartition(":")[2] not in RULE_ONLY_SCORES:  # also "tail:hazard"
             feats[SCORE + name] = math.copysign(math.log1p(abs(value)), value)
     feats[_LENGTH + str(min(int(math.log2(content + 1)), _MAX_LENGTH_BUCKET))] = 1.0
     if view.questions:

@@ -1683,6 +1683,35 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("мошенник", "legal:1 neg:2.5"),
     ("мошенничество", "legal:1.5 neg:2.5"),
     ("опасн*", "health:1.5 neg:1"),
+    ("подавиться", "quality_defect:1 neg:2 health:3"),
+    # --- a fire or electric hazard: urgent, and the buyer is told to unplug it first -----
+    # ("загореться" is also an indicator lighting up, "горелый" a taste: neither is here.)
+    ("искрить", "quality_defect:2 neg:1.5 hazard:3"),
+    ("заискрить", "quality_defect:2 neg:1.5 hazard:3"),
+    ("искрение", "quality_defect:2 neg:1.5 hazard:3"),
+    ("дымиться", "quality_defect:2 neg:1.5 hazard:3"),
+    ("задымиться", "quality_defect:2 neg:1.5 hazard:3"),
+    ("возгорание", "quality_defect:2 neg:2 hazard:3"),
+    ("пожар", "quality_defect:1 neg:2 hazard:3"),
+    ("воспламениться", "quality_defect:2 neg:2 hazard:3"),
+    ("взорваться", "quality_defect:2 neg:2 hazard:3"),
+    ("оплавиться", "quality_defect:2 neg:1.5 hazard:2.5"),
+    ("бить ток", "quality_defect:2 neg:2 hazard:3"),
+    ("биться ток", "quality_defect:2 neg:2 hazard:3"),
+    ("ударить ток", "quality_defect:2 neg:2 hazard:3"),
+    ("удар ток", "quality_defect:2 neg:2 hazard:3"),
+    # A burning smell is a hazard beside overheating ("греется, пахнет горелым"); alone it may
+    # be burnt food, so these carry no intent or tone of their own.
+    ("пахнуть горелый", "hazard:1.5"),
+    ("горелый пахнуть", "hazard:1.5"),
+    ("запах гарь", "hazard:1.5"),
+    ("запах горелый", "hazard:1.5"),
+    ("перегреваться", "hazard:1"),
+    ("перегреться", "hazard:1"),
+    ("перегрев", "hazard:1"),
+    ("греться", "hazard:0.5"),
+    ("нагреваться", "hazard:0.5"),
+    ("плавиться", "hazard:1"),
 )
 
 

@@ -678,6 +678,37 @@ def test_a_buyer_whose_health_suffered_is_told_to_stop_and_see_a_doctor_first():
             assert verdict.verdict == "ok", analysis.draft
 
 
+def test_a_sparking_or_shocking_device_is_urgent_and_the_buyer_told_to_unplug_it():
+    for text in (
+        "Аппарат заискрил и задымился при первом включении",
+        "Чайник бьёт током, страшно пользоваться",
+        "Зарядка сильно греется и пахнет горелым",
+    ):
+        for channel in ("review", "chat"):
+            inp = AnalysisInput(channel=channel, marketplace="wb", text=text, rating=1, seed=text)
+            analysis = analyze_text(inp)
+
+            assert analysis.priority == "urgent", text
+            assert "отключите" in analysis.draft and "фабричный" not in analysis.draft
+            verdict = check_reply(analysis.draft, marketplace="wb", channel=channel)
+            assert verdict.verdict == "ok", analysis.draft
+    # A burnt taste or smell of food is no hazard.
+    assert analyze_text(_review("Каша пахнет горелым, невкусно", 2)).priority != "urgent"
+
+
+def test_a_choking_child_is_urgent_and_the_buyer_told_to_stop_using_the_item():
+    analysis = analyze_text(_review("Ребёнок подавился деталью игрушки", 1))
+
+    assert analysis.priority == "urgent"
+    assert "прекратите" in analysis.draft or "не используйте" in analysis.draft
+
+
+def test_a_food_smell_is_never_called_a_factory_smell():
+    for seed in range(8):
+        food = analyze_text(_review("Сок пахнет странно, неприятный запах", 2, seed=f"f{seed}"))
+        assert "фабричный" not in food.draft, food.draft
+
+
 def test_every_review_and_question_reply_block_passes_the_guardrails():
     from intelligence.rules import replies
 
