@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -65,7 +65,8 @@ markdown, с полями:
 - "sentiment": одно из "positive", "neutral", "negative" (что автор написал, а не звёзды);
 - "intent": одно из "quality_defect", "size_fit", "wrong_item", "delivery_packaging", \
 "material_smell", "price_value", "return_refund", "product_question", "praise", "other";
-- "priority": одно из "urgent" (угроза здоровью, суд, полиция, Роспотребнадзор), "high" \
+- "priority": одно из "urgent" (угроза здоровью, опасность возгорания или удара током, суд, \
+полиция, Роспотребнадзор), "high" \
 (возврат, брак, не тот товар при негативе), "normal", "low" (ответ не нужен);
 - "needs_response": true, если внимательному продавцу стоит ответить (любая жалоба, \
 недостаток, вопрос, возврат), иначе false;
@@ -73,7 +74,9 @@ markdown, с полями:
 - "draft": вежливый ответ продавца по-русски, 2–4 предложения, обращение по имени, если оно \
 известно. В чате, где продавец уже ответил, отвечай на то, что покупатель написал после \
 ответа, без повторного приветствия; если покупатель только благодарит или соглашается, \
-needs_response = false, а draft — одна короткая вежливая фраза.
+needs_response = false, а draft — одна короткая вежливая фраза. Если есть угроза здоровью \
+или безопасности, draft сначала просит прекратить пользоваться товаром (прибор — отключить \
+от сети), а при недомогании — обратиться к врачу.
 Правила для "draft": не обещай возврат денег или компенсацию, не упоминай ИИ, не давай \
 ссылок, телефонов и e-mail, не упоминай другие маркетплейсы, не обвиняй покупателя, не \
 копируй шаблонные фразы — сформулируй ответ своими словами."""
@@ -388,10 +391,19 @@ def analyze_with_llm(
 def analyze_with_fallback(
     inp: AnalysisInput, *, workspace: Workspace, avoid: str = "", account_id: int | None = None
 ) -> FallbackResult:
-    """The LLM's analysis, or the rules engine's when the LLM times out, fails or is open."""
+    """The LLM's analysis, or the rules engine's when the LLM times out, fails or is open.
+
+    An item the rules find urgent (harm to health, a fire or shock hazard, legal action)
+    stays urgent, with the rules' reasons, whatever priority the model gave it.
+    """
     try:
-        return FallbackResult(
-            analyze_with_llm(inp, workspace=workspace, avoid=avoid, account_id=account_id)
-        )
+        analysis = analyze_with_llm(inp, workspace=workspace, avoid=avoid, account_id=account_id)
     except LLMError as exc:
         return FallbackResult(analyze_text(inp), fallback_reason=exc.reason)
+    if analysis.priority != Priority.URGENT:
+        rules = analyze_text(inp)
+        if rules.priority == Priority.URGENT:
+            analysis = replace(
+                analysis, priority=rules.priority, priority_reasons=rules.priority_reasons
+            )
+    return FallbackResult(analysis)

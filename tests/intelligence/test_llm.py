@@ -266,3 +266,19 @@ def test_analyze_pending_upgrades_rules_result_to_llm(fake_llm: FakeLLM, workspa
     assert upgraded == 1
     assert interaction.ai_analysis["engine"] == "llm"
     assert interaction.ai_analysis["awaiting_llm"] is False
+
+
+def test_an_item_the_rules_find_urgent_stays_urgent_whatever_the_model_says(
+    fake_llm: FakeLLM, workspace: Workspace
+):
+    fake_llm.answer = {**fake_llm.answer, "sentiment": "negative", "priority": "normal"}
+    hazard = AnalysisInput(
+        channel="review", marketplace="wb", text="Чайник бьёт током", rating=1, seed="1"
+    )
+
+    result = llm.analyze_with_fallback(hazard, workspace=workspace)
+    calm = llm.analyze_with_fallback(_input(), workspace=workspace)
+
+    assert result.fallback_reason == "" and result.analysis.engine == "llm"
+    assert result.analysis.priority == "urgent" and result.analysis.priority_reasons
+    assert calm.analysis.priority == "normal"  # the model's call where the rules see no danger
