@@ -34,6 +34,7 @@ from inbox.models import (
     Interaction,
     InteractionEvent,
     Message,
+    Priority,
     Sentiment,
     User,
 )
@@ -113,6 +114,8 @@ def rule_matches(rule: AutoReplyRule, interaction: Interaction) -> bool:
         return False
     if interaction.channel == Channel.REVIEW and interaction.intent == Intent.PRODUCT_QUESTION:
         return False  # a review that mainly asks something needs a person's answer
+    if interaction.priority == Priority.URGENT:
+        return False  # harm to health, a hazard, legal action: a person answers, whatever rule
     # A fixed text would pass over the shortcoming or question the analysis found; the AI
     # draft answers it.
     return not (rule.source == AutoReplyRule.Source.TEMPLATE and interaction.needs_response)

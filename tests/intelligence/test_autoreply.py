@@ -86,6 +86,17 @@ def test_low_ratings_are_never_auto_answered_without_permission(workspace, ratin
     assert _outbound(interaction) == []
 
 
+def test_a_health_or_safety_incident_is_never_auto_answered_even_at_five_stars(workspace):
+    _rule(workspace, rating_min=4, rating_max=5, sentiments=["positive", "neutral"])
+    interaction = _analysed(
+        workspace, rating=5, text="Всё супер, ребёнок правда подавился колпачком, но обошлось"
+    )
+
+    assert interaction.sentiment == "positive" and interaction.priority == "urgent"
+    assert autoreply.evaluate_auto_reply(interaction) is None
+    assert _outbound(interaction) == []
+
+
 def test_low_rating_answered_when_rule_allows(workspace: Workspace):
     template = ReplyTemplate.objects.create(
         workspace=workspace, name="t", text="Здравствуйте, {name}! Спасибо, что поделились мнением."
