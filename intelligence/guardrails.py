@@ -340,7 +340,7 @@ RULES: tuple[Rule, ...] = (
         category=Category.LINK,
         severity=STRICT,
         explanation=_("The reply contains a link, a web address or a social-network handle."),
-        suggestion=_("Remove the link; marketplaces forbid external links in replies."),
+        suggestion=_("Remove it; marketplaces forbid links and outside contacts in replies."),
         regexes=(
             r"\b(?:https?|ftp)\s*:\s*/\s*/\s*\S+",
             r"\bw[\s.]*w[\s.]*w\b(?:\s*\.\s*[a-zа-я0-9-]+)*",
