@@ -22,8 +22,11 @@ from intelligence.rules import learned, replies
 from intelligence.rules.lexicon import (
     ACKNOWLEDGEMENTS,
     AGREEMENTS,
+    ANSWER_VERBS,
     ARRIVAL_VERBS,
     ASKED_CHARACTERISTICS,
+    ASKING,
+    CANCEL_WORDS,
     COUNT_WORDS,
     DAMAGE_WORDS,
     DELIVERY_WORDS,
@@ -44,6 +47,8 @@ from intelligence.rules.lexicon import (
     STOCK_WORDS,
     THANKS,
     TIMING,
+    WAITED,
+    WAITING_WORDS,
 )
 from intelligence.rules.matcher import BOUNDARY, NEGATED, TAIL, is_complaint, keys_of, score
 from intelligence.rules.morph import fold, is_comparative, lemma, words
@@ -895,6 +900,8 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
             return "refund_awaited"
         if present & EXCHANGE:
             return "exchange"
+    elif body_key == Intent.WRONG_ITEM and _arrived_without_a_part(list(keys)):
+        return "missing_part"
     elif (
         body_key == Intent.DELIVERY_PACKAGING
         and present & LATE_WORDS
@@ -924,8 +931,18 @@ def _chat_body(
             body_key = "product_question"
         elif _best(signals.scores, _PROBLEMS)[1] < _FOLLOW_UP_PROBLEM_MIN:
             body_key = "follow_up"
-    elif body_key == "other_neutral" and signals.questions:
-        body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
+    elif body_key not in ("health", "hazard"):
+        # What the buyer asks for or waits for comes before the topic the words suggest:
+        # "Когда будет в наличии размер L?" is about stock, not a size that did not fit.
+        if topic := _chat_topic(signals):
+            return _pick(replies.CHAT_QUESTION_BODY[topic], seed, "body")
+        if body_key == "other_neutral" and signals.questions:
+            body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
+        elif body_key == "other_neutral" and not _GREETING_RE.match(inp.text.strip()):
+            body_key = "follow_up"  # said something: "we'll look into it", not "how can we help?"
+    if body_key == "material_smell" and (detail := _detail(signals.keys, intent)):
+        opener = _pick(replies.CHAT_DETAIL_OPENER, seed, "body")
+        return f"{opener} {_pick(replies.DETAIL[detail], seed, 'detail')}"
     if body_key != "product_question":
         return _pick(replies.CHAT_BODY[body_key], seed, "body")
     if answer := _characteristic_answer(inp, seed):
@@ -933,6 +950,19 @@ def _chat_body(
     topic = _question_topic(signals, inp.channel)
     options = replies.CHAT_QUESTION_BODY.get(topic or "") or replies.CHAT_BODY[body_key]
     return _pick(options, seed, "body")
+
+
+def _chat_topic(signals: _Signals) -> str | None:
+    """What a chat's first message asks for or complains of waiting for: "stock", "cancel"
+    (asked, not reported: "заказ отменили" is news) or "waiting" (for the seller's answer)."""
+    keys = set(signals.keys)
+    if keys & STOCK_WORDS:
+        return "stock"
+    if keys & CANCEL_WORDS and keys & ASKING:
+        return "cancel"
+    if keys & WAITING_WORDS or (keys & ANSWER_VERBS and keys & WAITED):
+        return "waiting"
+    return None
 
 
 def _question_topic(signals: _Signals, channel: str) -> str | None:

@@ -1990,6 +1990,17 @@ DAMAGE_WORDS: frozenset[str] = frozenset(
     }
 )
 
+# A chat buyer asking to cancel ("Можно ли отменить заказ?"; "заказ отменили" is news, not a
+# request) and one who complains of waiting for the seller ("Ответьте! Третий день пишу").
+CANCEL_WORDS: frozenset[str] = frozenset({"отменить", "отмена"})
+ASKING: frozenset[str] = frozenset({"можно", "как", "хотеть", "нужно", "надо", "подсказать"})
+WAITING_WORDS: frozenset[str] = frozenset(
+    {"игнорировать", "игнор", "молчать", "!ответить", "!отвечать"}
+)
+# "Ответьте!" is a complaint of waiting only beside time ("уже третий день пишу").
+ANSWER_VERBS: frozenset[str] = frozenset({"ответить", "отвечать"})
+WAITED: frozenset[str] = frozenset({"уже", "день", "неделя", "час", "сколько", "долго"})
+
 # A question about the price ("Почему подорожало?") or about returning the item before a
 # purchase ("Можно ли вернуть, если не подойдёт?").
 PRICE_WORDS: frozenset[str] = frozenset(

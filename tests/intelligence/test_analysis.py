@@ -651,6 +651,29 @@ def test_a_rating_without_words_is_asked_what_went_wrong_not_thanked_for_remarks
         assert "лучше" in middle, middle
 
 
+def _chat_draft(text: str) -> str:
+    return analyze_text(AnalysisInput(channel="chat", marketplace="wb", text=text, seed=text)).draft
+
+
+def test_a_chat_is_answered_about_what_the_buyer_asks_for_or_waits_for():
+    assert "поставк" in _chat_draft("Когда будет в наличии размер L?")
+    assert "размер не подошёл" not in _chat_draft("Когда будет в наличии размер L?")
+    assert "Отменить" in _chat_draft("Можно ли отменить заказ?") or "отменить" in _chat_draft(
+        "Можно ли отменить заказ?"
+    )
+    assert "отменить" not in _chat_draft("Заказ отменили, почему?")  # news, not a request
+    assert "ждать" in _chat_draft("Продавец, ответьте! Уже третий день пишу!")
+    assert "ожидани" not in _chat_draft("Ответьте, пожалуйста, есть ли гарантия?")
+    assert "не хват" in _chat_draft("Заказ пришёл без инструкции, как собрать?")
+
+
+def test_a_chat_statement_is_not_asked_how_we_can_help():
+    assert "чем" in _chat_draft("Здравствуйте").lower()
+    for text in ("Не могу найти гарантийный талон", "Хочу оставить отзыв, но не нашла где"):
+        assert "чем можем помочь" not in _chat_draft(text).lower()
+        assert "чем помочь" not in _chat_draft(text).lower()
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
