@@ -1037,8 +1037,12 @@ def _draft(
     greeting = _pick(
         replies.GREETING_NAMED if name else replies.GREETING_ANONYMOUS, seed, "g"
     ).format(name=name)
+    silent = not (inp.text.strip() or inp.pros.strip() or inp.cons.strip())
     if intent == Intent.PRODUCT_QUESTION or inp.channel == Channel.QUESTION:
         thanks_options = replies.THANKS_QUESTION
+    elif silent:
+        positive = sentiment == Sentiment.POSITIVE
+        thanks_options = replies.THANKS_SILENT_POSITIVE if positive else replies.THANKS_SILENT
     elif sentiment == Sentiment.POSITIVE:
         thanks_options = replies.THANKS_POSITIVE
     elif sentiment == Sentiment.NEGATIVE:
@@ -1049,11 +1053,11 @@ def _draft(
         thanks_options = replies.THANKS_NEUTRAL
     sentences = [greeting, _pick(thanks_options, seed, "thanks").format(**forms)]
     topic = _question_topic(signals, inp.channel) if body_key == "product_question" else None
-    silent = not (inp.text.strip() or inp.pros.strip() or inp.cons.strip())
     if answer:
         sentences.append(answer)
     elif silent and body_key in ("other_negative", "other_neutral"):
-        sentences.append(_pick(replies.SILENT_BODY[sentiment], seed, "body", after=sentences))
+        tone = "negative" if body_key == "other_negative" else "neutral"
+        sentences.append(_pick(replies.SILENT_BODY[tone], seed, "body", after=sentences))
     elif topic:
         sentences.append(_pick(replies.QUESTION_BODY[topic], seed, "body", after=sentences))
     else:

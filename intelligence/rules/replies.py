@@ -189,8 +189,17 @@ BODY: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# A rating without a word (WB and Ozon allow them): nothing to thank for in detail, nothing to
-# "take into account"; a low one asks what went wrong.
+# A rating without a word (WB and Ozon allow them): thanked for the rating, not for "such
+# words" or a "detailed review"; nothing to "take into account"; a low one asks what went
+# wrong.
+THANKS_SILENT_POSITIVE: tuple[str, ...] = (
+    "Спасибо за высокую оценку {item_gen}!",
+    "Благодарим за оценку {item_gen}, нам очень приятно!",
+)
+THANKS_SILENT: tuple[str, ...] = (
+    "Спасибо за оценку {item_gen}.",
+    "Благодарим, что оценили {item_acc}.",
+)
 SILENT_BODY: dict[str, tuple[str, ...]] = {
     "negative": (
         "Жаль, что товар вас не порадовал. Если расскажете в чате на странице заказа, что "

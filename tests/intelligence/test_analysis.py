@@ -646,9 +646,14 @@ def test_a_rating_without_words_is_asked_what_went_wrong_not_thanked_for_remarks
         low = analyze_text(_review("", 1, seed=f"e{seed}")).draft
         middle = analyze_text(_review("", 3, seed=f"e{seed}")).draft
 
+        high = analyze_text(_review("", 5, seed=f"e{seed}")).draft
+
         assert "не понравилось" in low and "замечани" not in low, low
         assert "вернуть" not in low, low
         assert "лучше" in middle, middle
+        for draft in (low, middle, high):
+            assert "оценк" in draft or "оценили" in draft, draft
+            assert "подробный" not in draft and "такие слова" not in draft, draft
 
 
 def _chat_draft(text: str) -> str:
