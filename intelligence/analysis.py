@@ -820,6 +820,44 @@ def _pick(options: tuple[str, ...], seed: str, slot: str, *, after: Sequence[str
     return options[zlib.crc32(f"{seed}\x1f{slot}".encode()) % len(options)]
 
 
+# What a marketplace shows for a buyer without a name ("Покупатель") and other non-names: the
+# draft then greets "Здравствуйте!", not "Покупатель, здравствуйте!".
+_NOT_NAMES: frozenset[str] = frozenset(
+    {
+        "покупатель",
+        "покупательница",
+        "аноним",
+        "анонимный",
+        "пользователь",
+        "клиент",
+        "гость",
+        "неизвестный",
+        "user",
+        "buyer",
+        "customer",
+        "anonymous",
+        "guest",
+        "wildberries",
+        "вайлдберриз",
+        "ozon",
+        "озон",
+    }
+)
+_NAME_RE = re.compile(r"[A-Za-zА-Яа-яЁё]{2,30}(?:-[A-Za-zА-Яа-яЁё]{2,30})?")
+
+
+def greeting_name(raw: str) -> str:
+    """The buyer's first name to greet, capitalised ("ольга петрова" → "Ольга"), or "" when
+    the marketplace gave none ("Покупатель", "User12345", "—")."""
+    words_ = raw.split()
+    if not words_ or any(w.strip(".,!").lower() in _NOT_NAMES for w in words_):
+        return ""
+    first = words_[0].rstrip(".,!")
+    if not _NAME_RE.fullmatch(first):
+        return ""
+    return "-".join(part.capitalize() for part in first.split("-"))
+
+
 def _product_forms(product_name: str) -> dict[str, str]:
     name = " ".join(product_name.split())
     suffix = f" «{name}»" if name else ""
@@ -988,7 +1026,7 @@ def _follow_up_draft(inp: AnalysisInput, turn: _Signals | None) -> str:
     (`turn`), or a check-in when the seller wrote last. No second greeting, and never the
     first answer again."""
     seed = inp.seed or inp.text
-    name = " ".join(inp.customer_name.split())
+    name = greeting_name(inp.customer_name)
     if turn is None:
         body = _pick(replies.CHAT_BODY["check_in"], seed, "body")
     elif _thanks_only(turn):
@@ -1012,7 +1050,7 @@ def _draft(
     signals: _Signals,
 ) -> str:
     seed = inp.seed or inp.text
-    name = " ".join(inp.customer_name.split())
+    name = greeting_name(inp.customer_name)
     if inp.channel == Channel.CHAT:
         greeting = _pick(
             replies.CHAT_GREETING_NAMED if name else replies.CHAT_GREETING_ANONYMOUS, seed, "g"

@@ -43,7 +43,13 @@ from intelligence.analysis import analyze_text
 from intelligence.exceptions import AutoReplyAlreadySent
 from intelligence.guardrails import check_reply
 from intelligence.rules import replies
-from intelligence.services import SIMILARITY_THRESHOLD, build_input, max_similarity, recent_replies
+from intelligence.services import (
+    SIMILARITY_THRESHOLD,
+    build_input,
+    customer_name_of,
+    max_similarity,
+    recent_replies,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -193,12 +199,6 @@ def cached_replies(interaction: Interaction, *, limit: int = CACHE_SIZE) -> list
     )
 
 
-def _customer_name(interaction: Interaction) -> str:
-    if interaction.customer_name:
-        return interaction.customer_name
-    return interaction.customer.display_name if interaction.customer else ""
-
-
 def _is_plain_praise(interaction: Interaction) -> bool:
     return (
         interaction.channel == Channel.REVIEW
@@ -210,7 +210,7 @@ def _is_plain_praise(interaction: Interaction) -> bool:
 
 
 def _candidates(interaction: Interaction, rule: AutoReplyRule) -> Iterator[tuple[str, str]]:
-    name = _customer_name(interaction)
+    name = customer_name_of(interaction)
     product = interaction.product.name if interaction.product else ""
     seed = str(interaction.pk)
     if rule.source == AutoReplyRule.Source.TEMPLATE and rule.template is not None:

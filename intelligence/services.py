@@ -39,7 +39,7 @@ from inbox.models import (
 from inbox.services.interactions import change_status
 from inbox.services.sla import refresh_sla_deadlines
 from intelligence import llm
-from intelligence.analysis import Analysis, AnalysisInput, analyze_text
+from intelligence.analysis import Analysis, AnalysisInput, analyze_text, greeting_name
 from intelligence.guardrails import Finding, Severity, Verdict, check_reply, similarity
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,14 @@ class Outcome:
 # --- input ------------------------------------------------------------------------------------
 
 
+def customer_name_of(interaction: Interaction) -> str:
+    """The name a reply greets the buyer by ("" when the marketplace gave none)."""
+    name = interaction.customer_name
+    if not name and interaction.customer is not None:
+        name = interaction.customer.display_name
+    return greeting_name(name)
+
+
 def build_input(interaction: Interaction, *, seed: str = "") -> AnalysisInput:
     """The analyser's view of an interaction (chats: the latest inbound messages)."""
     product = interaction.product
@@ -80,9 +88,6 @@ def build_input(interaction: Interaction, *, seed: str = "") -> AnalysisInput:
         card = dict(product.card_data or {})
         if product.brand and not card.get("brand"):
             card["brand"] = product.brand
-    customer_name = interaction.customer_name
-    if not customer_name and interaction.customer is not None:
-        customer_name = interaction.customer.display_name
     text, follow_up, last_reply = interaction.text, "", ""
     if interaction.channel == Channel.CHAT:
         text, follow_up, last_reply = _chat_turns(interaction)
@@ -93,7 +98,7 @@ def build_input(interaction: Interaction, *, seed: str = "") -> AnalysisInput:
         rating=interaction.rating,
         pros=interaction.pros,
         cons=interaction.cons,
-        customer_name=customer_name,
+        customer_name=customer_name_of(interaction),
         product_name=product_name,
         product_card=MappingProxyType(card),
         seed=seed or f"{interaction.pk}",

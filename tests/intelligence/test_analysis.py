@@ -1,9 +1,10 @@
 import itertools
 import json
 
+import pytest
 from django.utils.translation import gettext
 
-from intelligence.analysis import AnalysisInput, analyze_text, rule_view
+from intelligence.analysis import AnalysisInput, analyze_text, greeting_name, rule_view
 from intelligence.guardrails import check_reply, similarity
 
 
@@ -677,6 +678,39 @@ def test_a_chat_statement_is_not_asked_how_we_can_help():
     for text in ("Не могу найти гарантийный талон", "Хочу оставить отзыв, но не нашла где"):
         assert "чем можем помочь" not in _chat_draft(text).lower()
         assert "чем помочь" not in _chat_draft(text).lower()
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("Ольга", "Ольга"),
+        ("ольга петрова", "Ольга"),
+        ("Анна К.", "Анна"),
+        ("анна-мария", "Анна-Мария"),
+        ("OLGA", "Olga"),
+        ("Покупатель", ""),
+        ("Покупатель Wildberries", ""),
+        ("Аноним", ""),
+        ("User12345", ""),
+        ("—", ""),
+        ("", ""),
+    ],
+)
+def test_greeting_name_is_a_capitalised_first_name_or_nothing(raw, name):
+    assert greeting_name(raw) == name
+
+
+def test_a_buyer_without_a_name_is_not_greeted_as_pokupatel():
+    for channel in ("review", "chat"):
+        inp = AnalysisInput(
+            channel=channel,
+            marketplace="wb",
+            text="Отлично",
+            rating=5 if channel == "review" else None,
+            customer_name="Покупатель",
+            seed="1",
+        )
+        assert "Покупатель" not in analyze_text(inp).draft
 
 
 def test_every_review_reply_topic_has_a_chat_reply():
