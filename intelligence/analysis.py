@@ -858,8 +858,24 @@ def greeting_name(raw: str) -> str:
     return "-".join(part.capitalize() for part in first.split("-"))
 
 
+# Marketplace titles run long ("Платье женское летнее, сарафан в пол (хлопок) / 42-48"): a
+# reply names the product by the title's head, up to a comma, slash or bracket.
+_TITLE_HEAD_RE = re.compile(r"\s*(?:[,;|(\[]|\s/\s).*$")
+_TITLE_MAX = 60
+
+
+def _short_title(product_name: str) -> str:
+    name = _TITLE_HEAD_RE.sub("", " ".join(product_name.split())) or product_name.strip()
+    if len(name) > _TITLE_MAX:
+        head = name[:_TITLE_MAX].split()[:-1]
+        while head and head[-1].lower() in _STOP_LEMMAS:  # no "… универсальный в"
+            head.pop()
+        name = " ".join(head) or name[:_TITLE_MAX]
+    return name
+
+
 def _product_forms(product_name: str) -> dict[str, str]:
-    name = " ".join(product_name.split())
+    name = _short_title(product_name)
     suffix = f" «{name}»" if name else ""
     return {slot: noun + suffix for slot, noun in replies.PRODUCT_NOUN.items()}
 

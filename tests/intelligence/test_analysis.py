@@ -713,6 +713,13 @@ def test_a_buyer_without_a_name_is_not_greeted_as_pokupatel():
         assert "Покупатель" not in analyze_text(inp).draft
 
 
+def test_a_long_marketplace_title_is_named_by_its_head():
+    title = "Платье женское летнее, сарафан в пол (хлопок) / 42-48"
+    draft = analyze_text(_review("Отличное платье", 5, product_name=title)).draft
+
+    assert "«Платье женское летнее»" in draft, draft
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
