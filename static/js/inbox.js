@@ -139,6 +139,13 @@
   });
 
   document.addEventListener("keydown", function (event) {
+    // Ctrl+Enter (Cmd+Enter on a Mac) in the composer sends the reply.
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter" &&
+        event.target && event.target.id === "composer-text") {
+      var form = document.getElementById("composer-form");
+      if (form) { event.preventDefault(); form.requestSubmit(); }
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (isTextField(event.target)) {
       if (event.key === "Escape") event.target.blur();

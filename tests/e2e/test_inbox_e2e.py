@@ -200,9 +200,9 @@ def test_inbox_end_to_end_on_desktop_and_phone(browser: Browser, live_server, se
     expect(page.locator("#guardrail-findings mark")).to_have_text("тикет")
     _shot(page, "02-guardrail-warning")
 
-    # Publish a clean reply: the delivery state shows the (sandbox) dry run.
+    # Publish a clean reply with Ctrl+Enter: the delivery state shows the (sandbox) dry run.
     composer.fill(GOOD_DRAFT + " Хорошего дня!")
-    page.locator("#composer-form button[type=submit]:not([formaction])").click()
+    composer.press("Control+Enter")
     expect(page.locator("#delivery-state")).to_be_visible()
     page.wait_for_function("() => document.querySelector('#composer[data-sent=\"true\"]') !== null")
     assert Message.objects.filter(interaction=first, direction="out").count() == 1
