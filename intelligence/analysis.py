@@ -139,6 +139,8 @@ _CONCRETE_MIN = 1.0
 _HEALTH_URGENT = 1.5
 # Fire or electric hazard cues this strong make it urgent and tell the buyer to unplug it.
 _HAZARD_URGENT = 2.0
+# A review of at least this many words may be thanked as "detailed".
+_DETAILED_WORDS = 20
 # Infinitive endings: a negated verb with one of them may be an item failing its job.
 _VERB_ENDINGS: tuple[str, ...] = ("ть", "ться", "ти", "чь")
 _FAILED_QD_WEIGHT = 1.0
@@ -1103,6 +1105,8 @@ def _draft(
         # The item did not disappoint a buyer who gave it 4★ or whose parcel was the problem.
         mild = (inp.rating or 0) >= 4 or intent == Intent.DELIVERY_PACKAGING
         thanks_options = replies.THANKS_PROBLEM if mild else replies.THANKS_NEGATIVE
+        if len(words(f"{inp.text} {inp.pros} {inp.cons}")) >= _DETAILED_WORDS:
+            thanks_options = (*thanks_options, *replies.THANKS_DETAILED)
     else:
         thanks_options = replies.THANKS_NEUTRAL
     sentences = [greeting, _pick(thanks_options, seed, "thanks").format(**forms)]

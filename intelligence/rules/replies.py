@@ -39,6 +39,9 @@ THANKS_POSITIVE: tuple[str, ...] = (
 THANKS_PROBLEM: tuple[str, ...] = (
     "Спасибо, что рассказали о проблеме с {item_ins}.",
     "Благодарим за честный отзыв о {about}, нам важно знать о таких случаях.",
+)
+# Said only of a review of some length: "Начала глючить" is not a detailed review.
+THANKS_DETAILED: tuple[str, ...] = (
     "Спасибо за подробный отзыв о {about}, мы внимательно его изучили.",
 )
 THANKS_NEGATIVE: tuple[str, ...] = (

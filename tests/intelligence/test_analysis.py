@@ -720,6 +720,12 @@ def test_a_long_marketplace_title_is_named_by_its_head():
     assert "«Платье женское летнее»" in draft, draft
 
 
+def test_a_short_complaint_is_never_thanked_as_a_detailed_review():
+    for seed in range(12):
+        draft = analyze_text(_review("Начала глючить", 2, seed=f"d{seed}")).draft
+        assert "подробный" not in draft, draft
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
