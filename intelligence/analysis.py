@@ -32,6 +32,7 @@ from intelligence.rules.lexicon import (
     DELIVERY_WORDS,
     EXCHANGE,
     EXPECTING,
+    INTACT,
     LATE_WORDS,
     MONEY,
     NEGATED_BY_TRAILING_NET,
@@ -1128,6 +1129,8 @@ def _draft(
         wants_next_step = answer is not None
     elif silent:
         wants_next_step = False  # the body asked what went wrong
+    elif body_key == Intent.DELIVERY_PACKAGING and INTACT.intersection(signals.keys):
+        wants_next_step = False  # the box suffered, the item did not: nothing to return
     else:
         # A question comes before the purchase: nothing to return, nothing to apologise for.
         wants_next_step = sentiment != Sentiment.POSITIVE and not asked

@@ -1903,6 +1903,10 @@ REFUND_AWAITED: frozenset[str] = frozenset(
 )
 # An exchange, which marketplaces handle as a return and a new order.
 EXCHANGE: frozenset[str] = frozenset({"обменять", "обмен", "поменять", "заменить", "замена"})
+# The item itself survived a damaged parcel ("коробка мятая, но товар целый"): no return advice.
+INTACT: frozenset[str] = frozenset(
+    {"целый", "невредимый", "!пострадать", "!повредить", "!повредиться", "!повреждать"}
+)
 LATE_WORDS: frozenset[str] = frozenset(
     {
         "долго",

@@ -613,6 +613,10 @@ def test_a_late_parcel_is_not_answered_about_damage_or_returns():
         for draft in _drafts(text, 2):
             assert "вернуть" not in draft and "возврат" not in draft, draft
             assert "упаков" not in draft and "повреж" not in draft, draft
+    # A crushed box around an intact item: nothing to return.
+    for text in ("Коробка пришла мятая, но сам товар целый", "Упаковка порвана, всё цело"):
+        for draft in _drafts(text, 4):
+            assert "возврат" not in draft, draft
     # Damage on arrival, however worded, keeps its advice.
     for draft in _drafts("Пришло поцарапанное", 1):
         assert "возврат" in draft or "Покупки" in draft or "фото" in draft, draft
