@@ -43,6 +43,7 @@ from intelligence.rules.lexicon import (
     ORDERED,
     PRICE_WORDS,
     REFUND_AWAITED,
+    RETURN_DONE,
     RETURN_REFUSED,
     RETURN_WORDS,
     STOCK_WORDS,
@@ -50,6 +51,7 @@ from intelligence.rules.lexicon import (
     TIMING,
     WAITED,
     WAITING_WORDS,
+    WANTING,
 )
 from intelligence.rules.matcher import BOUNDARY, NEGATED, TAIL, is_complaint, keys_of, score
 from intelligence.rules.morph import fold, is_comparative, lemma, words
@@ -945,10 +947,11 @@ def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str
     return intent.value
 
 
-def _precise(body_key: str, keys: tuple[str, ...]) -> str:
+def _precise(body_key: str, keys: tuple[str, ...], questions: int) -> str:
     """The body for what a return or delivery complaint is precisely about: a refused return
-    or an awaited refund is not told how to return, an exchange is told how it is done, a late
-    parcel not how to return a damaged one."""
+    or an awaited refund is not told how to return, an exchange is told how it is done, a
+    return already made is not explained again, a late parcel is not told how to return a
+    damaged one."""
     present = set(keys)
     if body_key == Intent.RETURN_REFUND:
         if present & RETURN_REFUSED:
@@ -957,6 +960,8 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
             return "refund_awaited"
         if present & EXCHANGE:
             return "exchange"
+        if present & RETURN_DONE and not present & WANTING and not questions:
+            return "return_done"
     elif body_key == Intent.WRONG_ITEM and _arrived_without_a_part(list(keys)):
         return "missing_part"
     elif (
@@ -979,7 +984,9 @@ def _chat_body(
 ) -> str:
     # A chat always awaits an answer: what it names, not `needs_response`, tells a remark.
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
-    body_key = _safety_body(signals) or _precise(_body_key(intent, sentiment, remark), signals.keys)
+    body_key = _safety_body(signals) or _precise(
+        _body_key(intent, sentiment, remark), signals.keys, signals.questions
+    )
     if follow_up:
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
@@ -1086,7 +1093,7 @@ def _draft(
         body_key, detail = "product_question", None
     else:
         body_key, detail = (
-            _precise(_body_key(intent, sentiment, needs_response), signals.keys),
+            _precise(_body_key(intent, sentiment, needs_response), signals.keys, signals.questions),
             _detail(signals.keys, intent),
         )
     answer = _characteristic_answer(inp, seed) if body_key == "product_question" else None

@@ -1888,6 +1888,12 @@ DELIVERY_WORDS: frozenset[str] = frozenset(
 RETURN_REFUSED: frozenset[str] = frozenset(
     {"отклонить", "отказать", "!принимать", "!принять", "!одобрить"}
 )
+# A return the buyer reports as done ("отказ", "не выкупила", "отказалась на пункте выдачи",
+# "оформила возврат"), unless the message asks or wants ("хочу оформить возврат").
+RETURN_DONE: frozenset[str] = frozenset(
+    {"отказ", "отказаться", "!выкупить", "!выкупать", "!забрать", "!забирать", "сдать", "оформить"}
+)
+WANTING: frozenset[str] = frozenset({"хотеть", "как", "можно", "где", "подсказать", "нужно"})
 MONEY: frozenset[str] = frozenset({"деньги", "оплата", "сумма", "средства"})
 REFUND_AWAITED: frozenset[str] = frozenset(
     {

@@ -603,6 +603,14 @@ def test_a_buyer_awaiting_a_refund_is_told_when_it_comes_not_how_to_return():
             assert "склад" in draft, draft
 
 
+def test_a_return_already_made_is_not_explained_again():
+    for text in ("К сожалению отказ, цвет не тот", "Не выкупила, цвет серый"):
+        for draft in _drafts(text, 2):
+            assert "Покупки" not in draft and "оформляется" not in draft, draft
+    # Wanting or asking to return is still told how.
+    assert "Покупки" in _chat_draft("Хочу оформить возврат, брак")
+
+
 def test_an_exchange_is_explained_as_a_return_and_a_new_order():
     for draft in _drafts("Можно обменять на размер побольше?", 3):
         assert "Обмен" in draft and "возврат" in draft and "Покупки" in draft, draft
