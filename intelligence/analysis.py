@@ -6,6 +6,7 @@ analysis, so it can run inside a request, a job or a benchmark without any netwo
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections.abc import Mapping, Sequence
@@ -960,7 +961,8 @@ def _precise(body_key: str, keys: tuple[str, ...], questions: int) -> str:
             return "refund_awaited"
         if present & EXCHANGE:
             return "exchange"
-        if present & RETURN_DONE and not present & WANTING and not questions:
+        done = bool(present & RETURN_DONE) or ("оформить", "возврат") in itertools.pairwise(keys)
+        if done and not present & WANTING and not questions:
             return "return_done"
     elif body_key == Intent.WRONG_ITEM and _arrived_without_a_part(list(keys)):
         return "missing_part"
