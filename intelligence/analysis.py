@@ -948,7 +948,7 @@ def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str
     return intent.value
 
 
-def _precise(body_key: str, keys: tuple[str, ...], questions: int) -> str:
+def _precise(body_key: str, keys: tuple[str, ...]) -> str:
     """The body for what a return or delivery complaint is precisely about: a refused return
     or an awaited refund is not told how to return, an exchange is told how it is done, a
     return already made is not explained again, a late parcel is not told how to return a
@@ -962,7 +962,7 @@ def _precise(body_key: str, keys: tuple[str, ...], questions: int) -> str:
         if present & EXCHANGE:
             return "exchange"
         done = bool(present & RETURN_DONE) or ("оформить", "возврат") in itertools.pairwise(keys)
-        if done and not present & WANTING and not questions:
+        if done and not present & WANTING:
             return "return_done"
     elif body_key == Intent.WRONG_ITEM and _arrived_without_a_part(list(keys)):
         return "missing_part"
@@ -986,9 +986,7 @@ def _chat_body(
 ) -> str:
     # A chat always awaits an answer: what it names, not `needs_response`, tells a remark.
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
-    body_key = _safety_body(signals) or _precise(
-        _body_key(intent, sentiment, remark), signals.keys, signals.questions
-    )
+    body_key = _safety_body(signals) or _precise(_body_key(intent, sentiment, remark), signals.keys)
     if follow_up:
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
@@ -1095,7 +1093,7 @@ def _draft(
         body_key, detail = "product_question", None
     else:
         body_key, detail = (
-            _precise(_body_key(intent, sentiment, needs_response), signals.keys, signals.questions),
+            _precise(_body_key(intent, sentiment, needs_response), signals.keys),
             _detail(signals.keys, intent),
         )
     answer = _characteristic_answer(inp, seed) if body_key == "product_question" else None

@@ -604,7 +604,11 @@ def test_a_buyer_awaiting_a_refund_is_told_when_it_comes_not_how_to_return():
 
 
 def test_a_return_already_made_is_not_explained_again():
-    for text in ("К сожалению отказ, цвет не тот", "Не выкупила, цвет серый"):
+    for text in (
+        "К сожалению отказ, цвет не тот",
+        "Не выкупила, цвет серый",
+        "Вместо 500 г пришло 100. На невнимательность рассчитано? Естественно, отказ.",
+    ):
         for draft in _drafts(text, 2):
             assert "Покупки" not in draft and "оформляется" not in draft, draft
     # Wanting or asking to return is still told how.
