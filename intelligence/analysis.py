@@ -42,6 +42,7 @@ from intelligence.rules.lexicon import (
     NOT_YET,
     NOTHING_STATED,
     ORDERED,
+    PRAISED,
     PRICE_WORDS,
     REFUND_AWAITED,
     RETURN_DONE,
@@ -897,6 +898,12 @@ def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
     return None
 
 
+def _praised(keys: tuple[str, ...]) -> str | None:
+    """What a happy review praises first (lexicon.PRAISED), if it names anything."""
+    present = set(keys)
+    return next((aspect for aspect, lemmas in PRAISED if present & lemmas), None)
+
+
 def _harms_health(signals: _Signals) -> bool:
     """Poisoned, injured, a reaction: urgent, and the reply says to stop and see a doctor."""
     return signals.scores.get("health", 0.0) >= _HEALTH_URGENT
@@ -1126,6 +1133,8 @@ def _draft(
         sentences.append(_pick(replies.SILENT_BODY[tone], seed, "body", after=sentences))
     elif topic:
         sentences.append(_pick(replies.QUESTION_BODY[topic], seed, "body", after=sentences))
+    elif body_key == "praise" and (praised := _praised(signals.keys)):
+        sentences.append(_pick(replies.PRAISE_DETAIL[praised], seed, "body", after=sentences))
     else:
         sentences.append(_pick(replies.BODY[body_key], seed, "body", after=sentences))
     if detail:

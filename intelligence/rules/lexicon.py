@@ -2000,6 +2000,21 @@ DAMAGE_WORDS: frozenset[str] = frozenset(
     }
 )
 
+# What a happy review praises, in the order a reply names it (the first found): the draft
+# says it back ("Рады, что вам понравился вкус!") instead of a generic thanks.
+PRAISED: tuple[tuple[str, frozenset[str]], ...] = (
+    ("taste", frozenset({"вкус", "вкусный", "вкусно", "вкусненький"})),
+    ("smell", frozenset({"аромат", "запах", "пахнуть", "ароматный"})),
+    ("sound", frozenset({"звук", "звучание", "звучать", "громкий"})),
+    ("fabric", frozenset({"ткань", "материал", "мягкий", "приятный"})),
+    ("fit", frozenset({"размер", "сесть", "сидеть", "подойти"})),
+    ("colour", frozenset({"цвет", "оттенок", "красивый", "красиво"})),
+    ("price", frozenset({"цена", "стоить", "стоимость", "недорогой", "дешево"})),
+    ("delivery", frozenset({"доставка", "быстрый", "быстро", "упаковать", "упаковка"})),
+    ("gift", frozenset({"подарок", "подарить"})),
+    ("again", frozenset({"второй", "снова", "повторно", "постоянно"})),
+)
+
 # A chat buyer asking to cancel ("Можно ли отменить заказ?"; "заказ отменили" is news, not a
 # request) and one who complains of waiting for the seller ("Ответьте! Третий день пишу").
 CANCEL_WORDS: frozenset[str] = frozenset({"отменить", "отмена"})

@@ -742,6 +742,17 @@ def test_a_short_complaint_is_never_thanked_as_a_detailed_review():
         assert "подробный" not in draft, draft
 
 
+def test_a_happy_review_is_answered_about_what_it_praises():
+    cases = {
+        "Очень вкусно, всей семье понравилось": "вкус",
+        "Звук чистый и громкий": "звук",
+        "Взяла в подарок маме": "подарок",
+    }
+    for (text, word), seed in itertools.product(cases.items(), range(6)):
+        draft = analyze_text(_review(text, 5, seed=f"p{seed}")).draft
+        assert word in draft, draft
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
@@ -808,6 +819,7 @@ def test_every_review_and_question_reply_block_passes_the_guardrails():
         ("review", replies.NEXT_STEP),
         ("review", replies.DETAIL),
         ("review", replies.SILENT_BODY),
+        ("review", replies.PRAISE_DETAIL),
         ("question", replies.QUESTION_BODY),
         ("chat", replies.CHAT_QUESTION_BODY),
     ):
