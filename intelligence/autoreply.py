@@ -41,12 +41,12 @@ from inbox.models import (
 from inbox.services.replies import queue_reply
 from intelligence.analysis import analyze_text
 from intelligence.exceptions import AutoReplyAlreadySent
-from intelligence.guardrails import check_reply
 from intelligence.rules import replies
 from intelligence.services import (
     SIMILARITY_THRESHOLD,
     build_input,
     customer_name_of,
+    guardrail_verdict,
     max_similarity,
     recent_replies,
 )
@@ -235,19 +235,13 @@ def choose_reply(interaction: Interaction, rule: AutoReplyRule) -> ReplyChoice |
     `repetition_warning` set. None when no candidate passes the guardrails.
     """
     recent = recent_replies(interaction)
-    stop_words = tuple(interaction.workspace.stop_words or ())
     fallback: ReplyChoice | None = None
     seen: set[str] = set()
     for source, text in _candidates(interaction, rule):
         if not text.strip() or text in seen:
             continue
         seen.add(text)
-        verdict = check_reply(
-            text,
-            marketplace=interaction.marketplace,
-            channel=interaction.channel,
-            stop_words=stop_words,
-        )
+        verdict = guardrail_verdict(interaction, text)
         if verdict.verdict == "block" or (source == "cache" and verdict.verdict != "ok"):
             continue
         score, _ = max_similarity(text, recent)

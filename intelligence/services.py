@@ -158,6 +158,17 @@ def max_similarity(text: str, others: Sequence[str]) -> tuple[float, str]:
     return best, closest
 
 
+def guardrail_verdict(interaction: Interaction, text: str) -> Verdict:
+    """The guardrail verdict for a reply to `interaction` (its marketplace, channel and the
+    workspace's stop words)."""
+    return check_reply(
+        text,
+        marketplace=interaction.marketplace,
+        channel=interaction.channel,
+        stop_words=tuple(interaction.workspace.stop_words or ()),
+    )
+
+
 def check_outgoing_guardrails(interaction: Interaction, text: str) -> Verdict:
     """Guardrails for one outgoing reply, plus a `repetition` warning for near-copies.
 
@@ -167,12 +178,7 @@ def check_outgoing_guardrails(interaction: Interaction, text: str) -> Verdict:
     standard "Заказ передан в доставку" to many buyers is fine. Warnings are logged here
     (categories only, never the text).
     """
-    verdict = check_reply(
-        text,
-        marketplace=interaction.marketplace,
-        channel=interaction.channel,
-        stop_words=tuple(interaction.workspace.stop_words or ()),
-    )
+    verdict = guardrail_verdict(interaction, text)
     score = 0.0
     if interaction.channel != Channel.CHAT:
         score, _closest = max_similarity(text, recent_replies(interaction))
@@ -280,6 +286,15 @@ def compute(
             retry_score, _ = max_similarity(retry.analysis.draft, others)
             if retry_score < score:
                 analysis, score = retry.analysis, retry_score
+    if guardrail_verdict(interaction, analysis.draft).is_blocked:
+        # The model wrote what may not be published (a promise, a link…): the seller gets the
+        # rules' draft, which the guardrails pass, beside the model's reading of the item.
+        rules, score = _rules_variant(inp, others)
+        analysis = replace(analysis, draft=rules.draft)
+        logger.warning(
+            "LLM draft blocked by guardrails; the rules draft is used",
+            extra={"workspace_id": interaction.workspace_id, "interaction_id": interaction.pk},
+        )
     return Outcome(analysis, "", False, attempts, score)
 
 

@@ -282,3 +282,20 @@ def test_an_item_the_rules_find_urgent_stays_urgent_whatever_the_model_says(
     assert result.fallback_reason == "" and result.analysis.engine == "llm"
     assert result.analysis.priority == "urgent" and result.analysis.priority_reasons
     assert calm.analysis.priority == "normal"  # the model's call where the rules see no danger
+
+
+def test_a_model_draft_the_guardrails_block_is_replaced_by_the_rules_draft(
+    fake_llm: FakeLLM, workspace: Workspace
+):
+    fake_llm.answer = {
+        **fake_llm.answer,
+        "draft": "Здравствуйте! Не переживайте, вернём деньги и подарим промокод.",
+    }
+    interaction = make_interaction(workspace=workspace)
+
+    services.analyze(interaction)
+
+    interaction.refresh_from_db()
+    assert interaction.ai_analysis["engine"] == "llm"  # the model's reading is kept
+    assert interaction.draft and "промокод" not in interaction.draft
+    assert not services.check_outgoing_guardrails(interaction, interaction.draft).is_blocked
