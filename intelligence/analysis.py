@@ -33,6 +33,7 @@ from intelligence.rules.lexicon import (
     DELIVERY_WORDS,
     EXCHANGE,
     EXPECTING,
+    HAVING,
     INTACT,
     LATE_WORDS,
     MONEY,
@@ -135,6 +136,15 @@ _TIE_BONUS: Mapping[Intent, float] = MappingProxyType(
     {intent: (len(TIE_BREAK) - rank) * 0.01 for rank, intent in enumerate(TIE_BREAK)}
 )
 _CONCRETE: tuple[Intent, ...] = tuple(i for i in _COMPLAINTS if i != Intent.OTHER)
+# Problems a question may report about an item the buyer has ("Пришёл не тот цвет, что
+# делать?"); a price or return question comes before a purchase.
+_REPORTED: tuple[Intent, ...] = (
+    Intent.WRONG_ITEM,
+    Intent.QUALITY_DEFECT,
+    Intent.DELIVERY_PACKAGING,
+    Intent.SIZE_FIT,
+    Intent.MATERIAL_SMELL,
+)
 # What a chat follow-up that thanks may not name: a problem of the item or the order.
 _PROBLEMS: tuple[Intent, ...] = tuple(i for i in _CONCRETE if i != Intent.RETURN_REFUND)
 _FOLLOW_UP_PROBLEM_MIN = 1.5
@@ -898,6 +908,12 @@ def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
     return None
 
 
+def _has_the_item(keys: tuple[str, ...]) -> bool:
+    """The buyer writes about an item they have: it came, they bought it, it fails
+    ("не включается"), rather than asking before a purchase ("маломерит?")."""
+    return bool(set(keys) & (ARRIVAL_VERBS | ORDERED | HAVING)) or _failed_functions(list(keys)) > 0
+
+
 def _praised(keys: tuple[str, ...]) -> str | None:
     """What a happy review praises first (lexicon.PRAISED), if it names anything."""
     present = set(keys)
@@ -1094,10 +1110,18 @@ def _draft(
         brand = " ".join(str(inp.product_card.get("brand") or "").split())
     if safety := _safety_body(signals):
         body_key, detail = safety, None
-    elif inp.channel == Channel.QUESTION and sentiment != Sentiment.NEGATIVE:
-        # Asked before a purchase ("Какой состав ткани?"): answered as a question, never as
-        # a review ("ваш отзыв поможет…").
-        body_key, detail = "product_question", None
+    elif inp.channel == Channel.QUESTION:
+        # A question is answered as a question ("Какой состав ткани?"), never as a review
+        # ("ваш отзыв поможет…"), unless it reports a problem ("Пришёл не тот цвет, что
+        # делать?"), which gets that problem's answer.
+        problem, strength = _best(signals.scores, _REPORTED)
+        reported = (
+            sentiment == Sentiment.NEGATIVE
+            and strength >= _CONCRETE_MIN
+            and _has_the_item(signals.keys)
+        )
+        body_key = _precise(problem.value, signals.keys) if reported else "product_question"
+        detail = None
     else:
         body_key, detail = (
             _precise(_body_key(intent, sentiment, needs_response), signals.keys),
@@ -1109,8 +1133,10 @@ def _draft(
         replies.GREETING_NAMED if name else replies.GREETING_ANONYMOUS, seed, "g"
     ).format(name=name)
     silent = not (inp.text.strip() or inp.pros.strip() or inp.cons.strip())
-    if intent == Intent.PRODUCT_QUESTION or inp.channel == Channel.QUESTION:
+    if body_key == "product_question" or inp.channel == Channel.QUESTION:
         thanks_options = replies.THANKS_QUESTION
+        if sentiment != Sentiment.NEGATIVE:
+            thanks_options = (*thanks_options, *replies.THANKS_CHOOSING)
     elif silent:
         positive = sentiment == Sentiment.POSITIVE
         thanks_options = replies.THANKS_SILENT_POSITIVE if positive else replies.THANKS_SILENT
@@ -1140,7 +1166,7 @@ def _draft(
     if detail:
         sentences.append(_pick(replies.DETAIL[detail], seed, "detail", after=sentences))
     next_steps = replies.NEXT_STEP.get(detail or "") or replies.NEXT_STEP.get(body_key)
-    asked = inp.channel == Channel.QUESTION
+    asked = inp.channel == Channel.QUESTION and body_key == "product_question"
     if body_key == "product_question":
         wants_next_step = answer is not None
     elif silent:

@@ -2060,6 +2060,8 @@ ARRIVAL_VERBS: frozenset[str] = frozenset(
 )
 
 ORDERED: frozenset[str] = frozenset({"заказывать", "заказать"})
+# The buyer has the item: bought it, uses it.
+HAVING: frozenset[str] = frozenset({"купить", "покупать", "пользоваться", "использовать"})
 
 # "Заказала в понедельник, пришло в среду": timing words make it a delivery remark.
 TIMING: frozenset[str] = frozenset(

@@ -58,8 +58,9 @@ THANKS_NEUTRAL: tuple[str, ...] = (
 THANKS_QUESTION: tuple[str, ...] = (
     "Спасибо за вопрос о {about}.",
     "Благодарим за интерес к {item_dat}.",
-    "Рады помочь с выбором: вы спрашиваете о {about}.",
 )
+# Only for a question before a purchase, not one that reports a problem.
+THANKS_CHOOSING: tuple[str, ...] = ("Рады помочь с выбором: вы спрашиваете о {about}.",)
 
 BODY: dict[str, tuple[str, ...]] = {
     "quality_defect": (

@@ -753,6 +753,19 @@ def test_a_happy_review_is_answered_about_what_it_praises():
         assert word in draft, draft
 
 
+def test_a_question_reporting_a_problem_gets_that_problems_answer_not_help_choosing():
+    def draft(text: str) -> str:
+        inp = AnalysisInput(channel="question", marketplace="wb", text=text, seed=text)
+        return analyze_text(inp).draft
+
+    wrong = draft("Пришёл не тот цвет, что делать?")
+    assert "возврат" in wrong and "выбор" not in wrong, wrong
+    # Asked before a purchase: still a question, never "ваш отзыв" or "неприятно".
+    for text in ("Подскажите, пожалуйста, маломерит или нет?", "Почему так дорого?"):
+        answer = draft(text)
+        assert "отзыв" not in answer and "неприятно" not in answer, answer
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
