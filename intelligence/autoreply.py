@@ -88,6 +88,12 @@ def _has_text(interaction: Interaction) -> bool:
     return any(part.strip() for part in (interaction.text, interaction.pros, interaction.cons))
 
 
+def _defers_the_answer(text: str) -> bool:
+    """A question's draft that answers nothing yet ("Уточним детали и дополним ответ здесь
+    же"): a person answers it, once they know."""
+    return any(sentence in text for sentence in replies.BODY["product_question"])
+
+
 def rule_matches(rule: AutoReplyRule, interaction: Interaction) -> bool:
     """Does this rule cover the item? Includes the low-rating / negative-sentiment guard."""
     if not rule.is_enabled or rule.workspace_id != interaction.workspace_id:
@@ -122,6 +128,8 @@ def rule_matches(rule: AutoReplyRule, interaction: Interaction) -> bool:
         return False  # a review that mainly asks something needs a person's answer
     if interaction.priority == Priority.URGENT:
         return False  # harm to health, a hazard, legal action: a person answers, whatever rule
+    if interaction.channel == Channel.QUESTION and _defers_the_answer(interaction.draft):
+        return False  # "we'll find out and answer here" is no answer to publish unattended
     # A fixed text would pass over the shortcoming or question the analysis found; the AI
     # draft answers it.
     return not (rule.source == AutoReplyRule.Source.TEMPLATE and interaction.needs_response)

@@ -97,6 +97,22 @@ def test_a_health_or_safety_incident_is_never_auto_answered_even_at_five_stars(w
     assert _outbound(interaction) == []
 
 
+def test_a_question_is_auto_answered_only_with_a_real_answer(workspace: Workspace):
+    _rule(workspace, channel="question", rating_min=1, rating_max=5)
+    account = make_account(workspace=workspace)
+    card = {"characteristics": {"Состав": ["хлопок 100%"]}}
+    product = make_product(workspace=workspace, account=account, card_data=card)
+    asked = {"channel": "question", "rating": None, "account": account, "product": product}
+    unknown = _analysed(workspace, text="Это оригинал?", **asked)
+    known = _analysed(workspace, text="Какой состав ткани?", **asked)
+
+    autoreply.evaluate_auto_reply(unknown)
+    autoreply.evaluate_auto_reply(known)
+
+    assert _outbound(unknown) == []  # "we'll find out and answer here" is no answer
+    assert "хлопок 100%" in _outbound(known)[0].text
+
+
 def test_low_rating_answered_when_rule_allows(workspace: Workspace):
     template = ReplyTemplate.objects.create(
         workspace=workspace, name="t", text="Здравствуйте, {name}! Спасибо, что поделились мнением."
