@@ -336,6 +336,9 @@ def analyze_text(inp: AnalysisInput) -> Analysis:
         # The seller wrote last, or "Хорошо, спасибо!" ends the exchange.
         needs_response = False
     priority, reasons = _priority(signals, sentiment, intent, needs_response, inp)
+    if priority == Priority.URGENT and not replied:
+        # Harm to health, a hazard or legal action awaits a person's answer, even in praise.
+        needs_response = True
     if replied:
         draft = _follow_up_draft(inp, turn)
     else:

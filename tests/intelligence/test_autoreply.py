@@ -93,6 +93,7 @@ def test_a_health_or_safety_incident_is_never_auto_answered_even_at_five_stars(w
     )
 
     assert interaction.sentiment == "positive" and interaction.priority == "urgent"
+    assert interaction.needs_response  # it awaits a person's answer
     assert autoreply.evaluate_auto_reply(interaction) is None
     assert _outbound(interaction) == []
 
