@@ -394,7 +394,7 @@ def analyze_with_fallback(
     """The LLM's analysis, or the rules engine's when the LLM times out, fails or is open.
 
     An item the rules find urgent (harm to health, a fire or shock hazard, legal action)
-    stays urgent, with the rules' reasons, whatever priority the model gave it.
+    stays urgent, with the rules' reasons, and awaits an answer, whatever the model said.
     """
     try:
         analysis = analyze_with_llm(inp, workspace=workspace, avoid=avoid, account_id=account_id)
@@ -404,6 +404,9 @@ def analyze_with_fallback(
         rules = analyze_text(inp)
         if rules.priority == Priority.URGENT:
             analysis = replace(
-                analysis, priority=rules.priority, priority_reasons=rules.priority_reasons
+                analysis,
+                priority=rules.priority,
+                priority_reasons=rules.priority_reasons,
+                needs_response=True,
             )
     return FallbackResult(analysis)

@@ -271,7 +271,7 @@ def test_analyze_pending_upgrades_rules_result_to_llm(fake_llm: FakeLLM, workspa
 def test_an_item_the_rules_find_urgent_stays_urgent_whatever_the_model_says(
     fake_llm: FakeLLM, workspace: Workspace
 ):
-    fake_llm.answer = {**fake_llm.answer, "sentiment": "negative", "priority": "normal"}
+    fake_llm.answer = {**fake_llm.answer, "priority": "normal", "needs_response": False}
     hazard = AnalysisInput(
         channel="review", marketplace="wb", text="Чайник бьёт током", rating=1, seed="1"
     )
@@ -281,6 +281,7 @@ def test_an_item_the_rules_find_urgent_stays_urgent_whatever_the_model_says(
 
     assert result.fallback_reason == "" and result.analysis.engine == "llm"
     assert result.analysis.priority == "urgent" and result.analysis.priority_reasons
+    assert result.analysis.needs_response is True
     assert calm.analysis.priority == "normal"  # the model's call where the rules see no danger
 
 
