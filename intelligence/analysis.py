@@ -28,6 +28,7 @@ from intelligence.rules.lexicon import (
     ASKED_CHARACTERISTICS,
     ASKING,
     CANCEL_WORDS,
+    CLOTHING_FIT,
     COUNT_WORDS,
     DAMAGE_WORDS,
     DELIVERY_WORDS,
@@ -992,6 +993,8 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
             return "return_done"
     elif body_key == Intent.WRONG_ITEM and _arrived_without_a_part(list(keys)):
         return "missing_part"
+    elif body_key == Intent.SIZE_FIT and not present & CLOTHING_FIT:
+        return "size_other"
     elif (
         body_key == Intent.DELIVERY_PACKAGING
         and present & LATE_WORDS

@@ -1909,6 +1909,35 @@ REFUND_AWAITED: frozenset[str] = frozenset(
 )
 # An exchange, which marketplaces handle as a return and a new order.
 EXCHANGE: frozenset[str] = frozenset({"обменять", "обмен", "поменять", "заменить", "замена"})
+# A size remark about clothing or shoes (answered with the size chart); any other size
+# remark ("вкусно, но мало", "кабель короче") is about dimensions or volume.
+CLOTHING_FIT: frozenset[str] = frozenset(
+    {
+        "размер",
+        "размерный",
+        "посадка",
+        "сесть",
+        "село",
+        "сидеть",
+        "маломерить",
+        "большемерить",
+        "маломерка",
+        "большемерка",
+        "рукав",
+        "талия",
+        "грудь",
+        "плечо",
+        "бедро",
+        "рост",
+        "облегать",
+        "xs",
+        "s",
+        "m",
+        "l",
+        "xl",
+        "xxl",
+    }
+)
 # The item itself survived a damaged parcel ("коробка мятая, но товар целый"): no return advice.
 INTACT: frozenset[str] = frozenset(
     {"целый", "невредимый", "!пострадать", "!повредить", "!повредиться", "!повреждать"}
@@ -2010,7 +2039,10 @@ PRAISED: tuple[tuple[str, frozenset[str]], ...] = (
     ("fit", frozenset({"размер", "сесть", "сидеть", "подойти"})),
     ("colour", frozenset({"цвет", "оттенок", "красивый", "красиво"})),
     ("price", frozenset({"цена", "стоить", "стоимость", "недорогой", "дешево"})),
-    ("delivery", frozenset({"доставка", "быстрый", "быстро", "упаковать", "упаковка"})),
+    (
+        "delivery",
+        frozenset({"доставка", "доставить", "быстрый", "быстро", "упаковать", "упаковка"}),
+    ),
     ("gift", frozenset({"подарок", "подарить"})),
     ("again", frozenset({"второй", "снова", "повторно", "постоянно"})),
 )

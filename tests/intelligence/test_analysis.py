@@ -766,6 +766,16 @@ def test_a_question_reporting_a_problem_gets_that_problems_answer_not_help_choos
         assert "отзыв" not in answer and "неприятно" not in answer, answer
 
 
+def test_only_a_clothing_size_remark_is_answered_with_the_size_chart():
+    for seed in range(6):
+        food = analyze_text(_review("Кружка намного меньше, чем ожидала", 3, seed=f"z{seed}"))
+        shirt = analyze_text(_review("Маломерит, брала M, рукава короткие", 2, seed=f"z{seed}"))
+
+        assert food.intent == shirt.intent == "size_fit"
+        assert "таблиц" not in food.draft and "Посадка" not in food.draft, food.draft
+        assert "размер" in shirt.draft, shirt.draft
+
+
 def test_every_review_reply_topic_has_a_chat_reply():
     from intelligence.rules import replies
 
