@@ -1015,7 +1015,9 @@ def _chat_body(
 ) -> str:
     # A chat always awaits an answer: what it names, not `needs_response`, tells a remark.
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
-    body_key = _safety_body(signals) or _precise(_body_key(intent, sentiment, remark), signals.keys)
+    if safety := _safety_body(signals):
+        return _pick(replies.CHAT_BODY[safety], seed, "body")  # before anything else
+    body_key = _precise(_body_key(intent, sentiment, remark), signals.keys)
     if follow_up:
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
@@ -1024,7 +1026,7 @@ def _chat_body(
             body_key = "product_question"
         elif _best(signals.scores, _PROBLEMS)[1] < _FOLLOW_UP_PROBLEM_MIN:
             body_key = "follow_up"
-    elif body_key not in ("health", "hazard"):
+    else:
         # What the buyer asks for or waits for comes before the topic the words suggest:
         # "Когда будет в наличии размер L?" is about stock, not a size that did not fit.
         if topic := _chat_topic(signals):

@@ -943,3 +943,10 @@ def test_the_summary_quotes_what_the_buyer_says_not_their_greeting():
     )
 
     assert analysis.summary.endswith("«Пришёл товар с затяжкой на рукаве.»")
+
+
+def test_a_chat_follow_up_reporting_harm_is_told_to_stop_using_it_first():
+    for text in ("Ребёнок отравился, что делать?", "Он заискрил и задымился, как быть?"):
+        draft = analyze_text(_follow_up(text)).draft
+
+        assert "прекратите" in draft or "отключите" in draft or "не используйте" in draft, draft
