@@ -4,7 +4,9 @@ Hand-labelled development files (sampled from ``reviews.csv`` and labelled by th
 the ``sentiment``, ``intent`` and ``needs_response`` heads. Optionally the unlabelled reviews with
 their star-derived sentiment train a ``weak_sentiment`` head on text features alone, whose
 probabilities the other heads take as features; rows that appear in a labelled file are left out
-of it, so cross-validation on the labelled files stays honest.
+of it, so cross-validation on the labelled files stays honest. The same unlabelled reviews then
+widen the intent head's training set: the rows a first fit labels with confidence in every head
+join it with those labels, and the intent head is fitted again (self-training).
 
 Pure Python: a multinomial logistic regression fitted by AdaGrad SGD with L2, shuffled by a
 seeded ``random.Random``. The same inputs and seed always give the same weights.
@@ -58,6 +60,9 @@ class Config:
     weak_l2: float = 1e-3
     weak_epochs: int = 6
     weak_min_count: int = 8
+    # Self-training: an unlabelled review joins the training rows when every head's top
+    # probability reaches this (0 turns it off).
+    pseudo_threshold: float = 0.95
     seed: int = 20261126
 
 
@@ -230,24 +235,70 @@ def train(
     labelled: Sequence[Row],
     config: Config,
     weak_head: learned.Head | None = None,
+    unlabelled: Sequence[tuple[Row, learned.RuleView]] = (),
 ) -> learned.LinearModel:
-    """Fit the three heads on hand-labelled rows (with the weak head's output if given)."""
+    """Fit the three heads on hand-labelled rows (with the weak head's output if given); with
+    ``unlabelled`` reviews, fit the intent head again on the ones the first fit is sure of."""
+    model = _fit(labelled_views, labelled, config, weak_head)
+    if not config.pseudo_threshold or not unlabelled:
+        return model
+    confident = pseudo_labelled(model, unlabelled, config.pseudo_threshold)
+    return _fit(labelled_views, labelled, config, weak_head, confident)
+
+
+def pseudo_labelled(
+    model: learned.LinearModel,
+    unlabelled: Sequence[tuple[Row, learned.RuleView]],
+    threshold: float,
+) -> list[tuple[Row, learned.RuleView]]:
+    """The unlabelled rows whose every head is at least ``threshold`` sure, with the model's
+    verdicts as their labels."""
+    out = []
+    for row, view in unlabelled:
+        feats = model.with_weak(view)
+        if any(
+            max(model.heads[h].probabilities(feats).values()) < threshold for h in learned.HEADS
+        ):
+            continue
+        sentiment, intent, needs_response = model.verdicts(view)
+        labels = replace(
+            row, sentiment=sentiment, intent=intent, needs_response=NEEDS[needs_response]
+        )
+        out.append((labels, view))
+    return out
+
+
+def _fit(
+    labelled_views: Sequence[learned.RuleView],
+    labelled: Sequence[Row],
+    config: Config,
+    weak_head: learned.Head | None,
+    pseudo: Sequence[tuple[Row, learned.RuleView]] = (),
+) -> learned.LinearModel:
+    """One fit of the three heads; ``pseudo`` rows train the intent head only: in
+    cross-validation they raised intent accuracy and left sentiment and needs_response as
+    they were."""
     heads: dict[str, learned.Head] = {}
     if weak_head is not None:
         heads[learned.WEAK_HEAD] = weak_head
     # Features are computed through the model so that training and inference cannot drift.
     base = learned.LinearModel(heads=dict(heads), pairs=config.pairs)
     rows = [base.with_weak(v) for v in labelled_views]
-    keep = _keep(rows, config.min_count)
+    pseudo_rows = [base.with_weak(view) for _, view in pseudo]
     targets = {
-        "sentiment": ([r.sentiment for r in labelled], SENTIMENTS),
-        "intent": ([r.intent for r in labelled], INTENTS),
-        "needs_response": ([r.needs_response for r in labelled], NEEDS),
+        "sentiment": (rows, [r.sentiment for r in labelled], SENTIMENTS),
+        "intent": (
+            rows + pseudo_rows,
+            [r.intent for r in labelled] + [r.intent for r, _ in pseudo],
+            INTENTS,
+        ),
+        "needs_response": (rows, [r.needs_response for r in labelled], NEEDS),
     }
     for offset, head in enumerate(learned.HEADS):
-        labels, classes = targets[head]
+        head_rows, labels, classes = targets[head]
+        keep = _keep(head_rows, config.min_count)
         heads[head] = fit_head(
-            rows,
+            head_rows,
             labels,
             classes,
             l2=config.l2,
@@ -315,6 +366,7 @@ def cross_validate(
     *,
     folds: int = 5,
     weak_head: learned.Head | None = None,
+    unlabelled: Sequence[tuple[Row, learned.RuleView]] = (),
 ) -> tuple[Scores, Scores]:
     """Pooled out-of-fold scores of the model and, for comparison, of the rules alone."""
     order = list(range(len(labelled)))
@@ -329,6 +381,7 @@ def cross_validate(
             [labelled[i] for i in train_idx],
             config,
             weak_head,
+            unlabelled,
         )
         for i in test_idx:
             predicted[i] = model.verdicts(labelled_views[i])
@@ -384,15 +437,23 @@ def train_analyzer(
     labelled_views = views(labelled)
     weak_head = None
     weak: list[Row] = []
+    weak_views: list[learned.RuleView] = []
     if config.weak and reviews_path is not None:
         weak = weak_rows(read_rows(reviews_path, labelled=False), labelled)
-        weak_head = train_weak(views(weak), [str(r.rating) for r in weak], config)
+        weak_views = views(weak)
+        weak_head = train_weak(weak_views, [str(r.rating) for r in weak], config)
+    unlabelled = list(zip(weak, weak_views, strict=True))
     cv_scores = rules_scores = None
     if folds >= 2:
         cv_scores, rules_scores = cross_validate(
-            labelled_views, labelled, config, folds=folds, weak_head=weak_head
+            labelled_views,
+            labelled,
+            config,
+            folds=folds,
+            weak_head=weak_head,
+            unlabelled=unlabelled,
         )
-    model = train(labelled_views, labelled, config, weak_head)
+    model = train(labelled_views, labelled, config, weak_head, unlabelled)
     return TrainingResult(
         model=model,
         labelled_rows=len(labelled),

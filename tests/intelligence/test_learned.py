@@ -67,6 +67,32 @@ def test_train_analyzer_is_reproducible(tmp_path):
     assert (first.labelled_rows, first.weak_rows) == (12, 5)
 
 
+def test_self_training_widens_only_the_intent_head_with_confident_unlabelled_rows(tmp_path):
+    labelled = _write_labelled(tmp_path / "dev.csv")
+    reviews = _write_reviews(tmp_path / "reviews.csv")
+    plain = training.train_analyzer(
+        [labelled], reviews_path=reviews, config=training.Config(pseudo_threshold=0.0)
+    ).model
+    rows = training.read_rows(reviews, labelled=False)
+    unlabelled = list(zip(rows, training.views(rows), strict=True))
+
+    confident = training.pseudo_labelled(plain, unlabelled, 0.7)
+    widened = training.train_analyzer(
+        [labelled], reviews_path=reviews, config=training.Config(pseudo_threshold=0.7)
+    ).model
+
+    # A first fit on twelve rows is sure of a few unlabelled reviews, not of all of them.
+    assert 0 < len(confident) < len(unlabelled)
+    assert all(
+        (row.sentiment, row.intent, row.needs_response == "yes") == plain.verdicts(view)
+        for row, view in confident
+    )
+    assert training.pseudo_labelled(plain, unlabelled, 1.0) == []
+    assert widened.heads["intent"] != plain.heads["intent"]
+    for head in ("weak_sentiment", "sentiment", "needs_response"):
+        assert widened.heads[head] == plain.heads[head]
+
+
 def test_train_analyzer_seed_changes_the_weights(tmp_path):
     labelled = _write_labelled(tmp_path / "dev.csv")
     config = training.Config(weak=False)
