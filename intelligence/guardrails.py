@@ -532,17 +532,25 @@ _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e]")
 _LATIN_TO_CYRILLIC = str.maketrans("aoecpxykmthbu", "аоесрхукмтнви")
 _CYRILLIC_TO_LATIN = str.maketrans("аоесрхукмтнв", "aoecpxykmthb")
 _TOKEN_RE = re.compile(r"[a-zа-я0-9]+")  # on folded text
+# A token of folded text: a run of 3+ spaced-out single letters ("б е с п л а т н о", "s.k.y.p.e")
+# as one token, else a word.
+_SPACED_OR_WORD_RE = re.compile(
+    r"(?<![a-zа-я0-9])[a-zа-я](?:[\s.\-_*·,|/\\+]{1,3}[a-zа-я](?![a-zа-я0-9])){2,}"
+    r"|[a-zа-я0-9]+"
+)
+_NOT_LETTER = re.compile(r"[^a-zа-я]")
 _CYRILLIC_ONLY = re.compile(r"[а-я0-9]*[а-я][а-я0-9]*")  # a folded token without Latin letters
-_SEPARATOR_RUN = re.compile(r"[\s.\-_*·,|/\\+]+")
 
 
-# A token: (Cyrillic form, Latin form, start, end), offsets in the cleaned text.
-_Token = tuple[str, str, int, int]
-# Final, so mypy indexes `_Token` by literal position (str, str, int, int).
+# A token: (Cyrillic form, Latin form, start, end, the lexemes that may start at it), offsets
+# in the cleaned text.
+_Token = tuple[str, str, int, int, tuple["_Candidate", ...]]
+# Final, so mypy indexes `_Token` by literal position.
 _CYR: Final = 0
 _LAT: Final = 1
 _START: Final = 2
 _END: Final = 3
+_CANDIDATES: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,12 +566,19 @@ class _Views:
 
 
 @lru_cache(maxsize=50_000)
-def _forms(word: str) -> tuple[str, str]:
-    """The word read as Cyrillic and as Latin. A word written in Cyrillic letters alone is
-    Russian and has no Latin reading (else "вот" would read as "bot", "нет" as "het")."""
+def _word(word: str) -> tuple[str, str, tuple[_Candidate, ...]]:
+    """The word read as Cyrillic and as Latin, and the lexemes that may start at it. A word
+    written in Cyrillic letters alone is Russian and has no Latin reading (else "вот" would
+    read as "bot", "нет" as "het")."""
     if _CYRILLIC_ONLY.fullmatch(word):
-        return word, ""
-    return word.translate(_LATIN_TO_CYRILLIC), word.translate(_CYRILLIC_TO_LATIN)
+        cyrillic, latin = word, ""
+    else:
+        cyrillic, latin = word.translate(_LATIN_TO_CYRILLIC), word.translate(_CYRILLIC_TO_LATIN)
+    found = _CYRILLIC_INDEX.lookup(cyrillic) + _LATIN_INDEX.lookup(latin)
+    for index, pattern in _TOKEN_RULES:
+        if pattern.fullmatch(cyrillic):
+            found.append(_Candidate(index, (), latin=False))
+    return cyrillic, latin, tuple(found)
 
 
 def _normalise(text: str) -> _Views:
@@ -575,38 +590,17 @@ def _normalise(text: str) -> _Views:
     else:
         offsets, raw = range(len(text)), text
     folded = raw.lower().replace("ё", "е")
-    spans = [m.span() for m in _TOKEN_RE.finditer(folded)]
-    return _Views(raw, folded, offsets, _join_spaced(spans, folded))
+    return _Views(raw, folded, offsets, _tokens(folded))
 
 
-def _join_spaced(spans: list[tuple[int, int]], folded: str) -> tuple[_Token, ...]:
-    """Tokens, with runs of 3+ spaced-out single letters ("б е с п л а т н о") joined."""
+def _tokens(folded: str) -> tuple[_Token, ...]:
     tokens: list[_Token] = []
-    i, size = 0, len(spans)
-    while i < size:
-        a, b = spans[i]
-        j = i
-        if b - a == 1 and folded[a].isalpha():
-            while j + 1 < size:
-                left_end = spans[j][1]
-                next_start, next_end = spans[j + 1]
-                if (
-                    next_end - next_start != 1
-                    or not 0 < next_start - left_end <= 3
-                    or not folded[next_start].isalpha()
-                    or not _SEPARATOR_RUN.fullmatch(folded, left_end, next_start)
-                ):
-                    break
-                j += 1
-        if j - i >= 2:
-            end = spans[j][1]
-            word = "".join(folded[x:y] for x, y in spans[i : j + 1])
-            i = j + 1
-        else:
-            end, word = b, folded[a:b]
-            i += 1
-        cyrillic, latin = _forms(word)
-        tokens.append((cyrillic, latin, a, end))
+    for match in _SPACED_OR_WORD_RE.finditer(folded):
+        word = match.group()
+        if not word.isalnum():  # a spaced-out run: its letters make the word
+            word = _NOT_LETTER.sub("", word)
+        cyrillic, latin, candidates = _word(word)
+        tokens.append((cyrillic, latin, match.start(), match.end(), candidates))
     return tuple(tokens)
 
 
@@ -681,15 +675,6 @@ _REGEX_RULES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
     for index, rule in enumerate(RULES)
     if rule.regexes
 )
-
-
-@lru_cache(maxsize=50_000)
-def _token_candidates(cyrillic: str, latin: str) -> tuple[_Candidate, ...]:
-    found = _CYRILLIC_INDEX.lookup(cyrillic) + _LATIN_INDEX.lookup(latin)
-    for index, pattern in _TOKEN_RULES:
-        if pattern.fullmatch(cyrillic):
-            found.append(_Candidate(index, (), latin=False))
-    return tuple(found)
 
 
 _RU_ENDINGS = (
@@ -805,7 +790,7 @@ def _lexeme_spans(views: _Views, stop_index: _LexiconIndex | None) -> list[tuple
     tokens = views.tokens
     spans: list[tuple[int, int, int]] = []
     for position, token in enumerate(tokens):
-        candidates = _token_candidates(token[_CYR], token[_LAT])
+        candidates = token[_CANDIDATES]
         if stop_index is not None:
             candidates = candidates + tuple(stop_index.lookup(token[_CYR]))
         for candidate in candidates:
