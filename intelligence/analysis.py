@@ -921,7 +921,14 @@ def _has_the_item(keys: tuple[str, ...]) -> bool:
 def _praised(keys: tuple[str, ...]) -> str | None:
     """What a happy review praises first (lexicon.PRAISED), if it names anything."""
     present = set(keys)
-    return next((aspect for aspect, lemmas in PRAISED if present & lemmas), None)
+    return next(
+        (
+            aspect
+            for aspect, lemmas, beside in PRAISED
+            if present & lemmas and (not beside or present & beside)
+        ),
+        None,
+    )
 
 
 def _harms_health(signals: _Signals) -> bool:

@@ -2030,21 +2030,34 @@ DAMAGE_WORDS: frozenset[str] = frozenset(
 )
 
 # What a happy review praises, in the order a reply names it (the first found): the draft
-# says it back ("Рады, что вам понравился вкус!") instead of a generic thanks.
-PRAISED: tuple[tuple[str, frozenset[str]], ...] = (
-    ("taste", frozenset({"вкус", "вкусный", "вкусно", "вкусненький"})),
-    ("smell", frozenset({"аромат", "запах", "пахнуть", "ароматный"})),
-    ("sound", frozenset({"звук", "звучание", "звучать", "громкий"})),
-    ("fabric", frozenset({"ткань", "материал", "мягкий", "приятный"})),
-    ("fit", frozenset({"размер", "сесть", "сидеть", "подойти"})),
-    ("colour", frozenset({"цвет", "оттенок", "красивый", "красиво"})),
-    ("price", frozenset({"цена", "стоить", "стоимость", "недорогой", "дешево"})),
+# says it back ("Рады, что вам понравился вкус!") instead of a generic thanks. Each entry is
+# (aspect, words naming it, words that must stand beside them, or none): "быстро" praises the
+# delivery only beside a delivery word ("быстро впитывается" does not), "снова" a repeat
+# purchase only beside an order. A word that names an aspect only sometimes ("мягкий",
+# "подошёл", "стоит попробовать") is left out: a generic thanks is better than a wrong one.
+_DELIVERED: frozenset[str] = frozenset(
+    {"доставка", "доставить", "привезти", "прийти", "курьер", "заказ"}
+)
+_BOUGHT: frozenset[str] = frozenset(
+    {"заказывать", "заказать", "заказ", "купить", "покупать", "покупка", "брать", "взять"}
+)
+PRAISED: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
+    ("taste", frozenset({"вкус", "вкусный", "вкусно", "вкусненький"}), frozenset()),
+    ("smell", frozenset({"аромат", "запах", "пахнуть", "ароматный"}), frozenset()),
+    ("sound", frozenset({"звук", "звучание", "звучать"}), frozenset()),
+    ("fabric", frozenset({"ткань", "материал", "трикотаж", "хлопок"}), frozenset()),
+    ("fit", frozenset({"размер", "посадка"}), frozenset()),
+    ("colour", frozenset({"цвет", "оттенок", "расцветка"}), frozenset()),
+    ("looks", frozenset({"красивый", "красиво", "дизайн"}), frozenset()),
     (
-        "delivery",
-        frozenset({"доставка", "доставить", "быстрый", "быстро", "упаковать", "упаковка"}),
+        "price",
+        frozenset({"цена", "стоимость", "недорогой", "недорого", "дешево", "деньги"}),
+        frozenset(),
     ),
-    ("gift", frozenset({"подарок", "подарить"})),
-    ("again", frozenset({"второй", "снова", "повторно", "постоянно"})),
+    ("delivery", frozenset({"доставка", "доставить", "упаковать", "упаковка"}), frozenset()),
+    ("delivery", frozenset({"быстрый", "быстро"}), _DELIVERED),
+    ("gift", frozenset({"подарок", "подарить"}), frozenset()),
+    ("again", frozenset({"второй", "снова", "повторно", "опять"}), _BOUGHT),
 )
 
 # A chat buyer asking to cancel ("Можно ли отменить заказ?"; "заказ отменили" is news, not a

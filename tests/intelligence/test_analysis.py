@@ -1,5 +1,6 @@
 import itertools
 import json
+import re
 
 import pytest
 from django.utils.translation import gettext
@@ -751,6 +752,40 @@ def test_a_happy_review_is_answered_about_what_it_praises():
     for (text, word), seed in itertools.product(cases.items(), range(6)):
         draft = analyze_text(_review(text, 5, seed=f"p{seed}")).draft
         assert word in draft, draft
+
+
+def test_a_happy_review_is_never_praised_back_for_what_it_does_not_praise():
+    # Words that name an aspect only in some contexts: a cream that "быстро впитывается" says
+    # nothing of the delivery, "стоит попробовать" nothing of the price.
+    never = {
+        "Крем быстро впитывается, кожа мягкая и приятная, рекомендую": (
+            "доставк",
+            "заказ пришёл",
+            "материал",
+        ),
+        "Стоит попробовать, мне крем подошёл, пользуюсь постоянно": (
+            "цена",
+            "выгодн",
+            "размер",
+            "села",
+            "возвращаетесь",
+            "снова с нами",
+        ),
+        "Не нужно долго сидеть и ждать, всё быстро и удобно": ("размер", "села", "доставк"),
+        "Красивый рисунок, детям нравится": ("цвет",),
+    }
+    for (text, words), seed in itertools.product(never.items(), range(6)):
+        draft = analyze_text(_review(text, 5, seed=f"n{seed}")).draft
+        assert not any(word in draft for word in words), draft
+    said = {
+        "Доставили быстро, всё целое": "доставк|пришёл быстро",
+        "Заказываю уже второй раз, всё нравится": "возвращаетесь|снова с нами",
+        "Стоит своих денег, отличная вещь": "цена|выгодн",
+        "Размер подошёл идеально": "размер|села",
+    }
+    for (text, pattern), seed in itertools.product(said.items(), range(6)):
+        draft = analyze_text(_review(text, 5, seed=f"s{seed}")).draft
+        assert re.search(pattern, draft), draft
 
 
 def test_a_question_reporting_a_problem_gets_that_problems_answer_not_help_choosing():
