@@ -39,6 +39,7 @@ from intelligence.rules.lexicon import (
     LATE_WORDS,
     MONEY,
     NEGATED_BY_TRAILING_NET,
+    NON_RETURNABLE,
     NOT_FUNCTIONS,
     NOT_PARTS,
     NOT_YET,
@@ -989,6 +990,8 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
     damaged one."""
     present = set(keys)
     if body_key == Intent.RETURN_REFUND:
+        if present & NON_RETURNABLE:
+            return "non_returnable"
         if present & RETURN_REFUSED:
             return "return_refused"
         if present & MONEY and present & REFUND_AWAITED:

@@ -1888,6 +1888,8 @@ DELIVERY_WORDS: frozenset[str] = frozenset(
 RETURN_REFUSED: frozenset[str] = frozenset(
     {"отклонить", "отказать", "!принимать", "!принять", "!одобрить"}
 )
+# "Возврату не подлежит": a category not taken back unless faulty.
+NON_RETURNABLE: frozenset[str] = frozenset({"!подлежать"})
 # A return the buyer reports as done ("отказ", "не выкупила", "отказалась на пункте выдачи",
 # and "оформила возврат", a pair), unless the message asks or wants ("хочу оформить возврат").
 RETURN_DONE: frozenset[str] = frozenset(

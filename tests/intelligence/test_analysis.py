@@ -594,6 +594,12 @@ def test_a_buyer_refused_a_return_is_told_what_to_do_next_not_how_to_return():
             assert "фото" in draft, draft
 
 
+def test_a_buyer_told_the_item_is_not_returnable_learns_a_faulty_one_still_is():
+    for draft in _drafts("Аромат совсем не тот, жаль, что возврату не подлежит", 2):
+        assert "повторно" not in draft and "ещё раз" not in draft, draft
+        assert "брак" in draft and "фото" in draft, draft
+
+
 def test_a_buyer_awaiting_a_refund_is_told_when_it_comes_not_how_to_return():
     for text in (
         "Вернула товар неделю назад, а деньги до сих пор не пришли",
