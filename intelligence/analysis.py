@@ -46,6 +46,7 @@ from intelligence.rules.lexicon import (
     NOTHING_STATED,
     ORDERED,
     PRAISED,
+    PRAISED_AS_FACT,
     PRICE_WORDS,
     REFUND_AWAITED,
     RETURN_DONE,
@@ -920,16 +921,27 @@ def _has_the_item(keys: tuple[str, ...]) -> bool:
 
 
 def _praised(keys: tuple[str, ...]) -> str | None:
-    """What a happy review praises first (lexicon.PRAISED), if it names anything."""
+    """What a happy review praises first (lexicon.PRAISED), if it names anything. An aspect
+    counts where its sentence praises and finds no fault ("Запах приятный", not "Присутствует
+    запах при нагревании" inside a 4★ review), a gift or a repeat order wherever it is said."""
     present = set(keys)
-    return next(
-        (
-            aspect
-            for aspect, lemmas, beside in PRAISED
-            if present & lemmas and (not beside or present & beside)
-        ),
-        None,
-    )
+    sentences: list[list[str]] = [[]]
+    for key in keys:
+        if key == BOUNDARY:
+            sentences.append([])
+        else:
+            sentences[-1].append(key)
+    for aspect, lemmas, beside in PRAISED:
+        if not present & lemmas or (beside and not present & beside):
+            continue
+        if aspect in PRAISED_AS_FACT:
+            return aspect
+        for sentence in sentences:
+            if lemmas.intersection(sentence):
+                scores = score(sentence)
+                if scores.get("pos", 0.0) > 0.0 and scores.get("neg", 0.0) <= 0.0:
+                    return aspect
+    return None
 
 
 def _harms_health(signals: _Signals) -> bool:

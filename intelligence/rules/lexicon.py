@@ -2061,6 +2061,8 @@ PRAISED: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
     ("gift", frozenset({"подарок", "подарить"}), frozenset()),
     ("again", frozenset({"второй", "снова", "повторно", "опять"}), _BOUGHT),
 )
+# Aspects a review states as a fact ("Взяла в подарок маме"), not as an evaluation.
+PRAISED_AS_FACT: frozenset[str] = frozenset({"gift", "again"})
 
 # A chat buyer asking to cancel ("Можно ли отменить заказ?"; "заказ отменили" is news, not a
 # request) and one who complains of waiting for the seller ("Ответьте! Третий день пишу").

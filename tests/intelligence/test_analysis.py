@@ -779,12 +779,15 @@ def test_a_happy_review_is_never_praised_back_for_what_it_does_not_praise():
         ),
         "Не нужно долго сидеть и ждать, всё быстро и удобно": ("размер", "села", "доставк"),
         "Красивый рисунок, детям нравится": ("цвет",),
+        # A sensory remark inside a happy review is not praise of it.
+        "Качество хорошее. Присутствует запах при нагревании. Остывает быстро": ("аромат",),
+        "Цвет отличный. Цена высоковата": ("цена", "выгодн"),
     }
     for (text, words), seed in itertools.product(never.items(), range(6)):
         draft = analyze_text(_review(text, 5, seed=f"n{seed}")).draft
         assert not any(word in draft for word in words), draft
     said = {
-        "Доставили быстро, всё целое": "доставк|пришёл быстро",
+        "Доставили быстро, всё целое": "доставк|заказ пришёл",
         "Заказываю уже второй раз, всё нравится": "возвращаетесь|снова с нами",
         "Стоит своих денег, отличная вещь": "цена|выгодн",
         "Размер подошёл идеально": "размер|села",
