@@ -237,10 +237,23 @@ _DETAIL_LEMMAS: Mapping[str, frozenset[str]] = MappingProxyType(
         "fabric": frozenset({"ткань", "материал", "синтетика", "колючий", "тонкий"}),
     }
 )
-# Materials whose new items may smell of the factory for a while.
+# Materials whose new items may smell of the factory for a while ("кожа" alone is as often
+# the skin a cream or a perfume is put on); never said of a burnt smell.
 _NEW_ITEM_MATERIALS: frozenset[str] = frozenset(
-    {"ткань", "материал", "синтетика", "резина", "резиновый", "пластик", "кожа", "кожзам"}
+    {
+        "ткань",
+        "материал",
+        "синтетика",
+        "резина",
+        "резиновый",
+        "пластик",
+        "пластиковый",
+        "кожаный",
+        "кожзам",
+        "экокожа",
+    }
 )
+_BURNT: frozenset[str] = frozenset({"горелый", "гарь", "жженый", "паленый", "палить", "гореть"})
 _STOP_LEMMAS: frozenset[str] = frozenset(
     {
         "и",
@@ -908,7 +921,7 @@ def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
     for detail in ("allergy", "expiry", "smell", "taste", "colour", "texture", "fabric"):
         relevant = detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL
         if relevant and present.intersection(_DETAIL_LEMMAS[detail]):
-            if detail == "smell" and present & _NEW_ITEM_MATERIALS:
+            if detail == "smell" and present & _NEW_ITEM_MATERIALS and not present & _BURNT:
                 return "smell_new_item"
             return detail
     return None

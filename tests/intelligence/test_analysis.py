@@ -872,10 +872,20 @@ def test_a_choking_child_is_urgent_and_the_buyer_told_to_stop_using_the_item():
     assert "прекратите" in analysis.draft or "не используйте" in analysis.draft
 
 
-def test_a_food_smell_is_never_called_a_factory_smell():
+def test_a_food_cosmetic_or_burnt_smell_is_never_called_a_factory_smell():
+    texts = (
+        "Сок пахнет странно, неприятный запах",
+        # "на коже" is the skin, not leather
+        "Крем с неприятным запахом, ложится на кожу плёнкой",
+        "Духи пахнут не так, на коже остаётся только персик",
+        "Ужасный запах горелой резины, боюсь включать",
+    )
+    for text, seed in itertools.product(texts, range(8)):
+        draft = analyze_text(_review(text, 2, seed=f"f{seed}")).draft
+        assert "фабричный" not in draft, draft
     for seed in range(8):
-        food = analyze_text(_review("Сок пахнет странно, неприятный запах", 2, seed=f"f{seed}"))
-        assert "фабричный" not in food.draft, food.draft
+        bag = analyze_text(_review("Сумка из кожзама сильно пахнет", 3, seed=f"f{seed}")).draft
+        assert "фабричный" in bag, bag
 
 
 def test_every_review_and_question_reply_block_passes_the_guardrails():
