@@ -594,6 +594,12 @@ def test_a_buyer_refused_a_return_is_told_what_to_do_next_not_how_to_return():
             assert "фото" in draft, draft
 
 
+def test_a_public_answer_to_a_fault_report_admits_no_defect_before_the_check():
+    for text in ("Чайник перестал греть через неделю", "Шов разошёлся после стирки"):
+        for draft in _drafts(text, 1):
+            assert "брак" not in draft and "неисправн" not in draft, draft
+
+
 def test_a_buyer_told_the_item_is_not_returnable_learns_a_faulty_one_still_is():
     for draft in _drafts("Аромат совсем не тот, жаль, что возврату не подлежит", 2):
         assert "повторно" not in draft and "ещё раз" not in draft, draft
