@@ -1176,7 +1176,9 @@ def _draft(
         replies.GREETING_NAMED if name else replies.GREETING_ANONYMOUS, seed, "g"
     ).format(name=name)
     silent = not (inp.text.strip() or inp.pros.strip() or inp.cons.strip())
-    if body_key == "product_question" or inp.channel == Channel.QUESTION:
+    if inp.channel == Channel.QUESTION and body_key != "product_question":
+        thanks_options = replies.THANKS_REPORTED
+    elif body_key == "product_question":
         thanks_options = replies.THANKS_QUESTION
         if sentiment != Sentiment.NEGATIVE:
             thanks_options = (*thanks_options, *replies.THANKS_CHOOSING)

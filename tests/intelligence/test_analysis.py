@@ -810,6 +810,16 @@ def test_a_question_reporting_a_problem_gets_that_problems_answer_not_help_choos
 
     wrong = draft("Пришёл не тот цвет, что делать?")
     assert "возврат" in wrong and "выбор" not in wrong, wrong
+    for seed in range(6):
+        inp = AnalysisInput(
+            channel="question",
+            marketplace="wb",
+            text="Почему у меня не включается чайник, что делать?",
+            seed=f"q{seed}",
+        )
+        broken = analyze_text(inp).draft
+        assert "проблем" in broken and "интерес" not in broken, broken
+        assert "за вопрос" not in broken and "отзыв" not in broken, broken
     # Asked before a purchase: still a question, never "ваш отзыв" or "неприятно".
     for text in ("Подскажите, пожалуйста, маломерит или нет?", "Почему так дорого?"):
         answer = draft(text)
