@@ -37,6 +37,7 @@ from intelligence.rules.lexicon import (
     HAVING,
     INTACT,
     LATE_WORDS,
+    MEASUREMENTS,
     MONEY,
     NEGATED_BY_TRAILING_NET,
     NON_RETURNABLE,
@@ -55,6 +56,7 @@ from intelligence.rules.lexicon import (
     STOCK_WORDS,
     THANKS,
     TIMING,
+    VARIANT_WORDS,
     WAITED,
     WAITING_WORDS,
     WANTING,
@@ -1086,8 +1088,10 @@ def _chat_topic(signals: _Signals) -> str | None:
     """What a chat's first message asks for or complains of waiting for: "stock", "cancel"
     (asked, not reported: "заказ отменили" is news) or "waiting" (for the seller's answer)."""
     keys = set(signals.keys)
-    if keys & STOCK_WORDS:
+    if _asks_stock(signals):
         return "stock"
+    if _size_topic(signals) == "size_given":
+        return "size_given"  # "рост 170, вес 60": never "tell us your measurements"
     if keys & CANCEL_WORDS and keys & ASKING:
         return "cancel"
     if keys & WAITING_WORDS or (keys & ANSWER_VERBS and keys & WAITED):
@@ -1095,14 +1099,34 @@ def _chat_topic(signals: _Signals) -> str | None:
     return None
 
 
+def _asks_stock(signals: _Signals) -> bool:
+    keys = set(signals.keys)
+    return bool(keys & STOCK_WORDS) or bool(
+        signals.questions and "есть" in keys and keys & VARIANT_WORDS
+    )
+
+
+def _size_topic(signals: _Signals) -> str | None:
+    """A clothing size asked about or remarked on: "size_given" when the buyer wrote their
+    measurements with numbers, else "size"."""
+    keys = set(signals.keys)
+    if not keys & CLOTHING_FIT:
+        return None
+    given = keys & MEASUREMENTS and any(key.isdigit() for key in keys)
+    return "size_given" if given else "size"
+
+
 def _question_topic(signals: _Signals, channel: str) -> str | None:
     """What a question the product card cannot answer is about: "stock" or (before a
-    purchase, in the questions channel) "delivery", "price" or "return"."""
+    purchase, in the questions channel) "size" / "size_given", "delivery", "price" or
+    "return"."""
     keys = set(signals.keys)
-    if keys & STOCK_WORDS:
+    if _asks_stock(signals):
         return "stock"
     if channel != Channel.QUESTION:
         return None
+    if size := _size_topic(signals):
+        return size
     for topic, topic_words in (
         ("delivery", DELIVERY_WORDS),
         ("price", PRICE_WORDS),

@@ -91,7 +91,7 @@ def _has_text(interaction: Interaction) -> bool:
 def _defers_the_answer(text: str) -> bool:
     """A question's draft that answers nothing yet ("Уточним детали и дополним ответ здесь
     же"): a person answers it, once they know."""
-    return any(sentence in text for sentence in replies.BODY["product_question"])
+    return any(sentence in text for sentence in replies.DEFERRING)
 
 
 def rule_matches(rule: AutoReplyRule, interaction: Interaction) -> bool:

@@ -1875,6 +1875,12 @@ ACKNOWLEDGEMENTS: frozenset[str] = (
 STOCK_WORDS: frozenset[str] = frozenset(
     {"наличие", "поступление", "поступить", "появиться", "завезти", "завоз", "пополнение"}
 )
+# "Есть ли такой же в чёрном цвете?": a question about a variant in stock.
+VARIANT_WORDS: frozenset[str] = frozenset({"цвет", "расцветка", "оттенок", "размер"})
+# The buyer's own measurements, given with their numbers ("рост 170, вес 60").
+MEASUREMENTS: frozenset[str] = frozenset(
+    {"рост", "вес", "обхват", "грудь", "талия", "бедро", "параметр", "замер", "см", "кг"}
+)
 DELIVERY_WORDS: frozenset[str] = frozenset(
     {"доставка", "доставить", "отправить", "отправка", "отгрузка", "отгрузить", "привезти"}
 )

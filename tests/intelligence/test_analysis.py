@@ -826,6 +826,29 @@ def test_a_question_reporting_a_problem_gets_that_problems_answer_not_help_choos
         assert "отзыв" not in answer and "неприятно" not in answer, answer
 
 
+def test_a_buyer_who_gave_their_measurements_is_never_asked_for_them():
+    texts = ("Какой размер брать на рост 170 и вес 60?", "Брала M на рост 170, оказалось мало")
+    for (text, channel), seed in itertools.product(
+        itertools.product(texts, ("chat", "question")), range(6)
+    ):
+        inp = AnalysisInput(channel=channel, marketplace="wb", text=text, seed=f"m{seed}")
+        draft = analyze_text(inp).draft
+        assert "параметр" in draft and "Подскажите ваши" not in draft, draft
+        assert "Напишите ваши" not in draft and "напишите ваши" not in draft, draft
+
+
+def test_a_question_about_another_colour_is_about_stock_not_the_screen():
+    for channel, seed in itertools.product(("chat", "question"), range(6)):
+        inp = AnalysisInput(
+            channel=channel,
+            marketplace="wb",
+            text="Добрый вечер, у вас есть такой же, но в чёрном цвете?",
+            seed=f"c{seed}",
+        )
+        draft = analyze_text(inp).draft
+        assert "постав" in draft and "экран" not in draft, draft
+
+
 def test_only_a_clothing_size_remark_is_answered_with_the_size_chart():
     for seed in range(6):
         food = analyze_text(_review("Кружка намного меньше, чем ожидала", 3, seed=f"z{seed}"))

@@ -104,13 +104,21 @@ def test_a_question_is_auto_answered_only_with_a_real_answer(workspace: Workspac
     card = {"characteristics": {"Состав": ["хлопок 100%"]}}
     product = make_product(workspace=workspace, account=account, card_data=card)
     asked = {"channel": "question", "rating": None, "account": account, "product": product}
-    unknown = _analysed(workspace, text="Это оригинал?", **asked)
+    unknown = [
+        _analysed(workspace, text=text, **asked)
+        for text in (
+            "Это оригинал?",
+            "Будет ли поступление в ближайшее время?",
+            "Какой размер брать на рост 165 и вес 55?",
+        )
+    ]
     known = _analysed(workspace, text="Какой состав ткани?", **asked)
 
-    autoreply.evaluate_auto_reply(unknown)
-    autoreply.evaluate_auto_reply(known)
+    for interaction in [*unknown, known]:
+        autoreply.evaluate_auto_reply(interaction)
 
-    assert _outbound(unknown) == []  # "we'll find out and answer here" is no answer
+    for interaction in unknown:  # "we'll find out and answer here" is no answer
+        assert _outbound(interaction) == [], interaction.draft
     assert "хлопок 100%" in _outbound(known)[0].text
 
 
