@@ -699,7 +699,9 @@ def test_a_chat_is_answered_about_what_the_buyer_asks_for_or_waits_for():
     assert "отменить" not in _chat_draft("Заказ отменили, почему?")  # news, not a request
     assert "ждать" in _chat_draft("Продавец, ответьте! Уже третий день пишу!")
     assert "ожидани" not in _chat_draft("Ответьте, пожалуйста, есть ли гарантия?")
-    assert "не хват" in _chat_draft("Заказ пришёл без инструкции, как собрать?")
+    # The buyer named the missing part: asked for a photo, not what is missing.
+    missing = _chat_draft("Заказ пришёл без инструкции, как собрать?")
+    assert "фото содержимого" in missing and "чего " not in missing, missing
 
 
 def test_a_chat_statement_is_not_asked_how_we_can_help():
