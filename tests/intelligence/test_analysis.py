@@ -913,6 +913,12 @@ def test_a_choking_child_is_urgent_and_the_buyer_told_to_stop_using_the_item():
     assert "прекратите" in analysis.draft or "не используйте" in analysis.draft
 
 
+def test_a_taste_complaint_is_never_told_taste_is_a_matter_of_preference():
+    for seed in range(8):
+        draft = analyze_text(_review("Отвратительный химический вкус", 1, seed=f"t{seed}")).draft
+        assert "индивидуальн" not in draft and "вкус" in draft, draft
+
+
 def test_a_food_cosmetic_or_burnt_smell_is_never_called_a_factory_smell():
     texts = (
         "Сок пахнет странно, неприятный запах",
