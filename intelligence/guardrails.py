@@ -542,15 +542,13 @@ _NOT_LETTER = re.compile(r"[^a-zа-я]")
 _CYRILLIC_ONLY = re.compile(r"[а-я0-9]*[а-я][а-я0-9]*")  # a folded token without Latin letters
 
 
-# A token: (Cyrillic form, Latin form, start, end, the lexemes that may start at it), offsets
-# in the cleaned text.
-_Token = tuple[str, str, int, int, tuple["_Candidate", ...]]
+# A token: (Cyrillic form, Latin form, the lexemes that may start at it). Its offsets are
+# found only for the rare text where a lexeme matches.
+_Token = tuple[str, str, tuple["_Candidate", ...]]
 # Final, so mypy indexes `_Token` by literal position.
 _CYR: Final = 0
 _LAT: Final = 1
-_START: Final = 2
-_END: Final = 3
-_CANDIDATES: Final = 4
+_CANDIDATES: Final = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,10 +564,13 @@ class _Views:
 
 
 @lru_cache(maxsize=50_000)
-def _word(word: str) -> tuple[str, str, tuple[_Candidate, ...]]:
+def _word(word: str) -> _Token:
     """The word read as Cyrillic and as Latin, and the lexemes that may start at it. A word
     written in Cyrillic letters alone is Russian and has no Latin reading (else "вот" would
-    read as "bot", "нет" as "het")."""
+    read as "bot", "нет" as "het"). A spaced-out run ("б е с п л а т н о") reads as its
+    letters."""
+    if not word.isalnum():
+        word = _NOT_LETTER.sub("", word)
     if _CYRILLIC_ONLY.fullmatch(word):
         cyrillic, latin = word, ""
     else:
@@ -594,14 +595,7 @@ def _normalise(text: str) -> _Views:
 
 
 def _tokens(folded: str) -> tuple[_Token, ...]:
-    tokens: list[_Token] = []
-    for match in _SPACED_OR_WORD_RE.finditer(folded):
-        word = match.group()
-        if not word.isalnum():  # a spaced-out run: its letters make the word
-            word = _NOT_LETTER.sub("", word)
-        cyrillic, latin, candidates = _word(word)
-        tokens.append((cyrillic, latin, match.start(), match.end(), candidates))
-    return tuple(tokens)
+    return tuple(map(_word, _SPACED_OR_WORD_RE.findall(folded)))
 
 
 # --- compiling rules ---------------------------------------------------------------------------
@@ -788,7 +782,7 @@ def _follows(tokens: tuple[_Token, ...], position: int, candidate: _Candidate) -
 
 def _lexeme_spans(views: _Views, stop_index: _LexiconIndex | None) -> list[tuple[int, int, int]]:
     tokens = views.tokens
-    spans: list[tuple[int, int, int]] = []
+    hits: list[tuple[int, int, int]] = []  # (rule, first token, last token)
     for position, token in enumerate(tokens):
         candidates = token[_CANDIDATES]
         if stop_index is not None:
@@ -796,8 +790,11 @@ def _lexeme_spans(views: _Views, stop_index: _LexiconIndex | None) -> list[tuple
         for candidate in candidates:
             last = _follows(tokens, position, candidate) if candidate.rest else position
             if last is not None:
-                spans.append((candidate.rule, token[_START], tokens[last][_END]))
-    return spans
+                hits.append((candidate.rule, position, last))
+    if not hits:
+        return []
+    bounds = [match.span() for match in _SPACED_OR_WORD_RE.finditer(views.folded)]
+    return [(rule, bounds[first][0], bounds[last][1]) for rule, first, last in hits]
 
 
 def _regex_spans(views: _Views) -> list[tuple[int, int, int]]:
