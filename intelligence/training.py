@@ -243,7 +243,7 @@ def train(
     if not config.pseudo_threshold or not unlabelled:
         return model
     confident = pseudo_labelled(model, unlabelled, config.pseudo_threshold)
-    return _fit(labelled_views, labelled, config, weak_head, confident)
+    return _fit(labelled_views, labelled, config, weak_head, confident, fitted=model)
 
 
 def pseudo_labelled(
@@ -274,10 +274,11 @@ def _fit(
     config: Config,
     weak_head: learned.Head | None,
     pseudo: Sequence[tuple[Row, learned.RuleView]] = (),
+    fitted: learned.LinearModel | None = None,
 ) -> learned.LinearModel:
-    """One fit of the three heads; ``pseudo`` rows train the intent head only: in
-    cross-validation they raised intent accuracy and left sentiment and needs_response as
-    they were."""
+    """One fit of the three heads, or with ``fitted``, of the intent head alone (the others
+    are taken from it). ``pseudo`` rows train the intent head only: in cross-validation they
+    raised intent accuracy and left sentiment and needs_response as they were."""
     heads: dict[str, learned.Head] = {}
     if weak_head is not None:
         heads[learned.WEAK_HEAD] = weak_head
@@ -295,6 +296,9 @@ def _fit(
         "needs_response": (rows, [r.needs_response for r in labelled], NEEDS),
     }
     for offset, head in enumerate(learned.HEADS):
+        if fitted is not None and head != "intent":
+            heads[head] = fitted.heads[head]
+            continue
         head_rows, labels, classes = targets[head]
         keep = _keep(head_rows, config.min_count)
         heads[head] = fit_head(
