@@ -164,6 +164,60 @@ NEGATED_BY_TRAILING_VERB: frozenset[str] = frozenset(
         "появляться",
     }
 )
+# Words that treat a symptom: "снимает покраснения", "избавил от зуда", "меньше болит
+# желудок". A symptom in the noun phrase after them is what the item is for, not a harm it
+# did, and reads as denied ("!зуд"). After a preposition only a noun is taken ("от запаха
+# тошнит" is a harm).
+REMEDIES: frozenset[str] = frozenset(
+    {
+        "снимать",
+        "снять",
+        "убирать",
+        "убрать",
+        "устранять",
+        "устранить",
+        "избавлять",
+        "избавить",
+        "избавляться",
+        "избавиться",
+        "успокаивать",
+        "успокоить",
+        "лечить",
+        "вылечить",
+        "бороться",
+        "справляться",
+        "справиться",
+        "уменьшать",
+        "уменьшить",
+        "предотвращать",
+        "предотвратить",
+        "помогать",
+        "помочь",
+        "проходить",
+        "пройти",
+        "исчезать",
+        "исчезнуть",
+        "уходить",
+        "уйти",
+        "перестать",
+        "переставать",
+        "прекратить",
+        "прекратиться",
+        "прекращаться",
+        "меньше",
+        "реже",
+    }
+)
+REMEDY_PREPOSITIONS: frozenset[str] = frozenset({"от", "против"})
+# Words that may stand inside such a noun phrase: "от перхоти и зуда", "снимает любые
+# покраснения", "помогает при раздражении".
+REMEDY_GAP: frozenset[str] = frozenset(
+    {"и", "а", "также", "даже", "все", "весь", "любой", "всякий", "с", "от", "при", "против"}
+)
+# Words of health cues that are no symptom: where it hurts ("болят глаза"), who treats it.
+NOT_SYMPTOMS: frozenset[str] = frozenset(
+    {"глаз", "голова", "живот", "желудок", "кожа", "врач", "больница", "опасн*"}
+)
 # pymorphy3 guesses that some chat words are abbreviations of other words.
 LEMMA_OVERRIDES: dict[str, str] = {
     "ок": "ок",
@@ -1192,6 +1246,20 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("травма", "other:2 neg:2 health:2"),
     ("порезаться", "other:2 neg:2 health:2"),
     ("врач", "other:1 health:1.5"),
+    ("воспал*", "other:3 neg:2 health:1.5"),
+    ("опух*", "other:2.5 neg:2 health:1.5"),
+    ("слезиться", "other:2.5 neg:1.5 health:1.5"),
+    ("головокружение", "other:2.5 neg:2 health:2"),
+    ("сжигать кожа", "other:2 neg:2 health:1.5"),
+    ("сжечь кожа", "other:2 neg:2 health:1.5"),
+    ("болеть глаз", "other:2 neg:2 health:1.5"),
+    ("глаз болеть", "other:2 neg:2 health:1.5"),
+    ("болеть голова", "other:2 neg:2 health:1.5"),
+    ("голова болеть", "other:2 neg:2 health:1.5"),
+    ("болеть живот", "other:2 neg:2 health:1.5"),
+    ("живот болеть", "other:2 neg:2 health:1.5"),
+    ("болеть желудок", "other:2 neg:2 health:1.5"),
+    ("желудок болеть", "other:2 neg:2 health:1.5"),
     ("больница", "other:1 health:2"),
     ("!подойти", "other:1.5 neg:1.5"),
     ("!подходить", "other:1.5 neg:1.5"),

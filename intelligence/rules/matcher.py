@@ -14,8 +14,12 @@ from intelligence.rules.lexicon import (
     NEGATION_PASS_THROUGH,
     NEGATORS,
     NOMINAL_NEGATORS,
+    NOT_SYMPTOMS,
+    REMEDIES,
+    REMEDY_GAP,
+    REMEDY_PREPOSITIONS,
 )
-from intelligence.rules.morph import fold, is_adjective, is_comparative, lemma
+from intelligence.rules.morph import fold, is_adjective, is_comparative, is_noun, lemma
 
 Weights = tuple[tuple[str, float], ...]
 
@@ -77,14 +81,33 @@ def keys_of(text: str) -> list[str]:
     nominal = False
     # Index of an issue noun just before a negator: "брака не обнаружено" negates it.
     issue_at = -1
+    # Tokens left in the noun phrase after a remedy ("снимает покраснения"); after a
+    # preposition ("от зуда") only nouns count as symptoms.
+    remedy = 0
+    after_preposition = False
     for token in _TOKEN_RE.findall(fold(text)):
         if not token[0].isalnum():
             pending = False
             issue_at = -1
+            remedy = 0
             if keys and keys[-1] != BOUNDARY:
                 keys.append(BOUNDARY)
             continue
         base = _lemma_of(token)
+        if remedy:
+            remedy -= 1
+            if _is_symptom(base) and (not after_preposition or is_noun(token)):
+                # The symptom the item treats: no harm done ("избавил от зуда").
+                keys.append(NEGATED + base)
+                pending = False
+                continue
+            if not (
+                base in REMEDY_GAP or is_adjective(token) or (is_noun(token) and is_complaint(base))
+            ):
+                remedy = 0
+        if base in REMEDIES or base in REMEDY_PREPOSITIONS:
+            remedy = _REMEDY_SPAN
+            after_preposition = base in REMEDY_PREPOSITIONS
         if base in NEGATORS:
             issue_at = _trailing_issue(keys)
             if issue_at >= 0 and base == "нет":
@@ -106,6 +129,22 @@ def keys_of(text: str) -> list[str]:
         else:
             keys.append(base)
     return keys
+
+
+_REMEDY_SPAN = 4
+_SYMPTOMS: frozenset[str] = frozenset(
+    atom
+    for pattern, weights in CUES
+    if any(label == "health" for label, _ in weights)
+    for atom in (fold(part) for part in pattern.split())
+    if atom not in NOT_SYMPTOMS
+)
+
+
+@lru_cache(maxsize=100_000)
+def _is_symptom(key: str) -> bool:
+    """Whether a lemma names a symptom (a health cue: "зуд", "воспаление", "болеть")."""
+    return not _SYMPTOMS.isdisjoint(atoms_of(key))
 
 
 # Words that may stand between an issue noun and its negation: "запаха совсем нет",

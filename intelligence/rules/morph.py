@@ -31,18 +31,18 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=200_000)
-def _analysis(word: str) -> tuple[str, bool, bool]:
-    """(lemma, is comparative, is full adjective or participle) from one dictionary parse.
+def _analysis(word: str) -> tuple[str, bool, str]:
+    """(lemma, is comparative, part of speech) from one dictionary parse.
 
     A comparative ("лучше", "хуже", "дороже") keeps its own form as its lemma: "могло быть
     и лучше" is a complaint, so it must not count as the praise word "хороший".
     """
     if not word or not ("а" <= word[0] <= "я"):
-        return word, False, False
+        return word, False, ""
     parse = morph().parse(word)[0]
     if "COMP" in parse.tag:
-        return word, True, False
-    return fold(parse.normal_form), False, parse.tag.POS in ("ADJF", "PRTF")
+        return word, True, "COMP"
+    return fold(parse.normal_form), False, str(parse.tag.POS or "")
 
 
 def lemma(word: str) -> str:
@@ -57,4 +57,9 @@ def is_comparative(word: str) -> bool:
 
 def is_adjective(word: str) -> bool:
     """Whether a folded word is most likely a full adjective or participle ("посторонних")."""
-    return _analysis(word)[2]
+    return _analysis(word)[2] in ("ADJF", "PRTF")
+
+
+def is_noun(word: str) -> bool:
+    """Whether a folded word is most likely a noun."""
+    return _analysis(word)[2] == "NOUN"

@@ -58,6 +58,31 @@ def test_a_review_saying_the_item_caused_no_reaction_is_not_a_health_alarm():
     assert analyze_text(_review("Крем вызвал аллергию, всё лицо в сыпи", 1)).priority == "urgent"
 
 
+def test_a_symptom_the_item_relieves_is_praise_not_a_health_alarm():
+    for text in (
+        "Крем отлично снимает покраснения и раздражение, рекомендую",
+        "Шампунь хорошо промывает, от перхоти и зуда избавил",
+        "Маска неплохая, убирает воспаления",
+    ):
+        result = analyze_text(_review(text, 5))
+        assert result.priority != "urgent", text
+        assert "прекратите" not in result.draft and "врач" not in result.draft, result.draft
+    # A symptom that comes after the remedy's noun phrase is a harm again.
+    for text in ("Сняла маску, а лицо покраснело и опухло", "От запаха этого крема тошнит"):
+        assert analyze_text(_review(text, 2)).priority == "urgent", text
+
+
+def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
+    for text in (
+        "Через неделю глаза воспалились, красные, болят",
+        "От запаха начинает болеть голова",
+        "Эффекта нет, но сжигает кожу",
+    ):
+        result = analyze_text(_review(text, 2))
+        assert result.priority == "urgent", text
+        assert "врачу" in result.draft, result.draft
+
+
 def test_analyze_text_not_liked_is_negative_despite_good_rating():
     analysis = analyze_text(_review("Не понравилось совсем, не советую.", 4))
 
