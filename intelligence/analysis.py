@@ -53,6 +53,7 @@ from intelligence.rules.lexicon import (
     RETURN_DONE,
     RETURN_REFUSED,
     RETURN_WORDS,
+    SHORT_CONTENT,
     STOCK_WORDS,
     THANKS,
     TIMING,
@@ -61,7 +62,15 @@ from intelligence.rules.lexicon import (
     WAITING_WORDS,
     WANTING,
 )
-from intelligence.rules.matcher import BOUNDARY, NEGATED, TAIL, is_complaint, keys_of, score
+from intelligence.rules.matcher import (
+    BOUNDARY,
+    NEGATED,
+    TAIL,
+    atoms_of,
+    is_complaint,
+    keys_of,
+    score,
+)
 from intelligence.rules.morph import fold, is_comparative, lemma, words
 
 ENGINE = "rules"
@@ -1014,7 +1023,7 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
     """The body for what a return or delivery complaint is precisely about: a refused return
     or an awaited refund is not told how to return, an exchange is told how it is done, a
     return already made is not explained again, a late parcel is not told how to return a
-    damaged one."""
+    damaged one, an empty or underfilled order is not called a mix-up."""
     present = set(keys)
     if body_key == Intent.RETURN_REFUND:
         if present & NON_RETURNABLE:
@@ -1030,6 +1039,11 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
             return "return_done"
     elif body_key == Intent.WRONG_ITEM and _arrived_without_a_part(list(keys)):
         return "missing_part"
+    elif body_key in (Intent.WRONG_ITEM, Intent.DELIVERY_PACKAGING) and any(
+        SHORT_CONTENT & atoms_of(key) for key in keys
+    ):
+        # An empty box or an underfilled jar: no mix-up with another item, no late parcel.
+        return "short_content"
     elif body_key == Intent.SIZE_FIT and not present & CLOTHING_FIT:
         return "size_other"
     elif (

@@ -890,6 +890,7 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("некомплект*", "wrong_item:3 neg:1.5"),
     ("недовес*", "wrong_item:3 neg:1.5"),
     ("недолив*", "wrong_item:3 neg:1.5"),
+    ("недосчита*", "wrong_item:3 neg:1.5"),
     ("отсутств*", "wrong_item:1.5 neg:0.5"),
     ("пустой", "wrong_item:1.5 neg:0.5"),
     ("полупуст*", "wrong_item:3 neg:1.5"),
@@ -2242,6 +2243,25 @@ NOT_PARTS: frozenset[str] = frozenset(
         "повреждение",
         "единый",
         "помятость",
+    }
+)
+
+# Cues of an order that came with less than was paid for: underfilled, underweight, empty.
+SHORT_CONTENT: frozenset[str] = frozenset(
+    {
+        "недолож*",
+        "!доложить",
+        "!довложить",
+        "!долить",
+        "!досыпать",
+        "!довесить",
+        "недовлож*",
+        "недостач*",
+        "недовес*",
+        "недолив*",
+        "недосчита*",
+        "пустой",
+        "полупуст*",
     }
 )
 

@@ -72,6 +72,17 @@ def test_a_symptom_the_item_relieves_is_praise_not_a_health_alarm():
         assert analyze_text(_review(text, 2)).priority == "urgent", text
 
 
+def test_an_empty_or_underfilled_order_is_answered_as_short_content_not_a_mix_up():
+    for channel in ("review", "chat"):
+        for text in ("Пришла пустая коробка, внутри ничего", "Банка полупустая, явный недовес"):
+            inp = AnalysisInput(channel=channel, marketplace="wb", text=text, rating=1, seed=text)
+            draft = analyze_text(inp).draft
+            assert "недовложен" in draft or "меньше, чем вы оплатили" in draft, draft
+            assert "путаниц" not in draft and "не тот товар" not in draft, draft
+    mixed_up = analyze_text(_review("Заказывала синий, пришёл зелёный", 1)).draft
+    assert "недовложен" not in mixed_up, mixed_up
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
