@@ -214,6 +214,11 @@ REMEDY_PREPOSITIONS: frozenset[str] = frozenset({"от", "против"})
 REMEDY_GAP: frozenset[str] = frozenset(
     {"и", "а", "также", "даже", "все", "весь", "любой", "всякий", "с", "от", "при", "против"}
 )
+# Clothes that hide the figure's flaws: "скрывает все недостатки" names no shortcoming.
+FLAW_HIDERS: frozenset[str] = frozenset(
+    {"скрывать", "скрыть", "прятать", "спрятать", "маскировать", "замаскировать"}
+)
+FLAWS: frozenset[str] = frozenset({"недостаток", "изъян", "недочет"})
 # Words of health cues that are no symptom: where it hurts ("болят глаза"), who treats it.
 NOT_SYMPTOMS: frozenset[str] = frozenset(
     {"глаз", "голова", "живот", "желудок", "кожа", "врач", "больница", "опасн*"}

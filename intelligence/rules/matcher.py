@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from intelligence.rules.lexicon import (
     CUES,
+    FLAW_HIDERS,
+    FLAWS,
     LEMMA_OVERRIDES,
     NEGATED_BY_TRAILING_NET,
     NEGATED_BY_TRAILING_VERB,
@@ -81,10 +83,11 @@ def keys_of(text: str) -> list[str]:
     nominal = False
     # Index of an issue noun just before a negator: "брака не обнаружено" negates it.
     issue_at = -1
-    # Tokens left in the noun phrase after a remedy ("снимает покраснения"); after a
-    # preposition ("от зуда") only nouns count as symptoms.
+    # Tokens left in the noun phrase after a remedy ("снимает покраснения") or a flaw
+    # hider ("скрывает недостатки"); after a preposition ("от зуда") only nouns count.
     remedy = 0
     after_preposition = False
+    hides_flaws = False
     for token in _TOKEN_RE.findall(fold(text)):
         if not token[0].isalnum():
             pending = False
@@ -96,8 +99,10 @@ def keys_of(text: str) -> list[str]:
         base = _lemma_of(token)
         if remedy:
             remedy -= 1
-            if _is_symptom(base) and (not after_preposition or is_noun(token)):
-                # The symptom the item treats: no harm done ("избавил от зуда").
+            treated = base in FLAWS if hides_flaws else _is_symptom(base)
+            if treated and (not after_preposition or is_noun(token)):
+                # The symptom the item treats, the flaw it hides: no harm done, no
+                # shortcoming ("избавил от зуда", "скрывает недостатки фигуры").
                 keys.append(NEGATED + base)
                 pending = False
                 continue
@@ -105,9 +110,10 @@ def keys_of(text: str) -> list[str]:
                 base in REMEDY_GAP or is_adjective(token) or (is_noun(token) and is_complaint(base))
             ):
                 remedy = 0
-        if base in REMEDIES or base in REMEDY_PREPOSITIONS:
+        if base in REMEDIES or base in REMEDY_PREPOSITIONS or base in FLAW_HIDERS:
             remedy = _REMEDY_SPAN
             after_preposition = base in REMEDY_PREPOSITIONS
+            hides_flaws = base in FLAW_HIDERS
         if base in NEGATORS:
             issue_at = _trailing_issue(keys)
             if issue_at >= 0 and base == "нет":

@@ -83,6 +83,14 @@ def test_an_empty_or_underfilled_order_is_answered_as_short_content_not_a_mix_up
     assert "недовложен" not in mixed_up, mixed_up
 
 
+def test_clothes_that_hide_figure_flaws_are_praise_with_no_shortcoming():
+    hides = analyze_text(_review("Красивая блузка, удобная, скрывает все недостатки фигуры", 5))
+    assert (hides.sentiment, hides.needs_response) == ("positive", False)
+    assert "замечание" not in hides.draft, hides.draft
+    stresses = analyze_text(_review("Красивая, но подчёркивает все недостатки фигуры", 4))
+    assert stresses.needs_response is True
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
