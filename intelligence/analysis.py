@@ -940,8 +940,10 @@ def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
 
 def _has_the_item(keys: tuple[str, ...]) -> bool:
     """The buyer writes about an item they have: it came, they bought it, it fails
-    ("не включается"), rather than asking before a purchase ("маломерит?")."""
-    return bool(set(keys) & (ARRIVAL_VERBS | ORDERED | HAVING)) or _failed_functions(list(keys)) > 0
+    ("не включается"), or an order that has not come ("заказ до сих пор не пришёл"), rather
+    than asking before a purchase ("маломерит?")."""
+    present = {key.removeprefix(NEGATED) for key in keys}
+    return bool(present & (ARRIVAL_VERBS | ORDERED | HAVING)) or _failed_functions(list(keys)) > 0
 
 
 def _praised(keys: tuple[str, ...]) -> str | None:

@@ -942,6 +942,15 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("коробка", "delivery_packaging:1"),
     ("коробочка", "delivery_packaging:0.7"),
     ("посылка", "delivery_packaging:1.5"),
+    # An order that has not come or not been sent yet: a late parcel, no missing part.
+    ("!отправить", "delivery_packaging:2.5 neg:1"),
+    ("!отправлять", "delivery_packaging:2.5 neg:1"),
+    ("!доставить", "delivery_packaging:2.5 neg:1"),
+    ("!привезти", "delivery_packaging:2.5 neg:1"),
+    ("заказ !прийти", "delivery_packaging:3 wrong_item:-1 neg:0.5"),
+    ("посылка !прийти", "delivery_packaging:3 wrong_item:-1 neg:0.5"),
+    ("пора !прийти", "delivery_packaging:3 wrong_item:-1 neg:0.5"),
+    ("пора !получить", "delivery_packaging:3 neg:0.5"),
     ("пакет", "delivery_packaging:0.5"),
     ("мятый", "delivery_packaging:3 neg:1.5"),
     ("помятый", "delivery_packaging:3 neg:1.5"),
@@ -2055,6 +2064,13 @@ LATE_WORDS: frozenset[str] = frozenset(
         "выдача",
         "перенести",
         "отменить",
+        # Not sent, not come yet.
+        "!отправить",
+        "!отправлять",
+        "!доставить",
+        "!привезти",
+        "!прийти",
+        "везти",
     }
 )
 DAMAGE_WORDS: frozenset[str] = frozenset(
@@ -2192,7 +2208,7 @@ ASKED_CHARACTERISTICS: dict[str, frozenset[str]] = {
 NOT_YET: frozenset[str] = frozenset({"пока", "еще", "ещё"})
 
 ARRIVAL_VERBS: frozenset[str] = frozenset(
-    {"прийти", "приехать", "доставить", "привезти", "прислать", "отправить", "получить"}
+    {"прийти", "приехать", "доставить", "привезти", "везти", "прислать", "отправить", "получить"}
 )
 
 ORDERED: frozenset[str] = frozenset({"заказывать", "заказать"})

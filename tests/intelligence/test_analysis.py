@@ -91,6 +91,17 @@ def test_clothes_that_hide_figure_flaws_are_praise_with_no_shortcoming():
     assert stresses.needs_response is True
 
 
+def test_an_order_that_has_not_come_is_answered_about_the_delivery():
+    for channel in ("question", "chat"):
+        for text in ("Заказ до сих пор не пришёл, где он?", "Почему так долго везёте?"):
+            inp = AnalysisInput(channel=channel, marketplace="wb", text=text, seed=text)
+            analysis = analyze_text(inp)
+            assert analysis.intent == "delivery_packaging", text
+            draft = analysis.draft
+            assert "характеристик" not in draft and "производител" not in draft, draft
+            assert "дефект" not in draft and "фото" not in draft, draft
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
