@@ -71,7 +71,7 @@ from intelligence.rules.matcher import (
     keys_of,
     score,
 )
-from intelligence.rules.morph import fold, is_comparative, lemma, words
+from intelligence.rules.morph import fold, is_comparative, is_noun, lemma, words
 
 ENGINE = "rules"
 
@@ -502,10 +502,15 @@ def _ordered_one_got_another(keys: list[str]) -> bool:
 
 
 def _arrived_without_a_part(keys: list[str]) -> bool:
+    """ "Пришёл без провода", "пришёл крем без крышки": part of the order is missing."""
     for i, key in enumerate(keys[:-2]):
-        if key not in ARRIVAL_VERBS or keys[i + 1] != "без":
+        if key not in ARRIVAL_VERBS:
             continue
-        for later in keys[i + 2 : i + 4]:
+        # The item may be named between the verb and "без".
+        at = i + 1 if keys[i + 1] == "без" else i + 2
+        if at >= len(keys) or keys[at] != "без" or not (at == i + 1 or is_noun(keys[i + 1])):
+            continue
+        for later in keys[at + 1 : at + 3]:
             if later == BOUNDARY:
                 break
             noun = later.removeprefix(NEGATED)

@@ -243,6 +243,9 @@ LEMMA_OVERRIDES: dict[str, str] = {
     "деньгах": "деньги",
     # "Пришли" is nearly always "arrived" (прийти), rarely the imperative of "прислать".
     "пришли": "прийти",
+    # "Без замятин": the noun, not the surname Замятин.
+    "замятин": "замятина",
+    "замятины": "замятина",
     "заводская": "заводской",
     "заводской": "заводской",
     "заводские": "заводской",
@@ -2242,7 +2245,9 @@ TIMING: frozenset[str] = frozenset(
     }
 )
 
-COUNT_WORDS: frozenset[str] = frozenset({"один", "два", "одна", "весь", "какой-либо"})
+COUNT_WORDS: frozenset[str] = frozenset(
+    {"один", "два", "одна", "весь", "какой-либо", "всякий", "любой"}
+)
 
 # What a parcel may come without and still be complete: it is damage or packaging news.
 NOT_PARTS: frozenset[str] = frozenset(
@@ -2264,6 +2269,8 @@ NOT_PARTS: frozenset[str] = frozenset(
         "повреждение",
         "единый",
         "помятость",
+        "замятина",
+        "залом",
     }
 )
 

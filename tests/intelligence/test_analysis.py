@@ -102,6 +102,15 @@ def test_an_order_that_has_not_come_is_answered_about_the_delivery():
             assert "дефект" not in draft and "фото" not in draft, draft
 
 
+def test_an_item_that_came_without_a_part_named_between_is_a_missing_part():
+    draft = analyze_text(
+        AnalysisInput(channel="chat", marketplace="wb", text="Пришёл крем без крышки, как быть?")
+    ).draft
+    assert "неполным" in draft or "не хватило" in draft, draft
+    intact = analyze_text(_review("Всё пришло целое, без замятин, быстро", 5))
+    assert intact.intent != "wrong_item" and intact.needs_response is False
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
