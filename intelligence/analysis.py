@@ -38,6 +38,7 @@ from intelligence.rules.lexicon import (
     INTACT,
     LATE_WORDS,
     MEASUREMENTS,
+    MEASURES,
     MONEY,
     NEGATED_BY_TRAILING_NET,
     NON_RETURNABLE,
@@ -54,6 +55,7 @@ from intelligence.rules.lexicon import (
     RETURN_REFUSED,
     RETURN_WORDS,
     SHORT_CONTENT,
+    SIZE_COMPARATIVES,
     STOCK_WORDS,
     THANKS,
     TIMING,
@@ -180,6 +182,7 @@ _TAIL_BONUS = 0.3
 _NEUTRAL_NEG_REPLY = 1.0
 _EXPECTED_MORE_SPAN = 5
 _EXPECTED_MORE_NEG = 2.0
+_EXPECTED_SIZE_WEIGHT = 2.0
 _MEH_OTHER_PRAISE = 0.5
 _ITEM_PRAISE_MIN = 1.0
 _STATED_REASON_WORDS = 6
@@ -451,8 +454,12 @@ def _signals(inp: AnalysisInput) -> _Signals:
         # "Пришёл без провода": part of the order is missing.
         totals[Intent.WRONG_ITEM.value] += _MISSING_PART_WEIGHT
         totals["neg"] += 1.0
-    if _expected_more(keys):
+    expected = _expected_more(keys)
+    if expected is not None:
         totals["neg"] += _EXPECTED_MORE_NEG
+        if expected in SIZE_COMPARATIVES:
+            # "Думал, будет побольше": the item's physical size.
+            totals[Intent.SIZE_FIT.value] += _EXPECTED_SIZE_WEIGHT
     if _not_yet_done(keys):
         # "Пока не подключали", "ещё не пробовала": nothing evaluated so far.
         totals["fact"] += 1.0
@@ -522,17 +529,21 @@ def _arrived_without_a_part(keys: list[str]) -> bool:
     return False
 
 
-def _expected_more(keys: list[str]) -> bool:
-    """ "Ожидала вкуснее", "думал, будет прочнее": an expectation the item fell short of."""
+def _expected_more(keys: list[str]) -> str | None:
+    """ "Ожидала вкуснее", "думал, будет прочнее": an expectation the item fell short of,
+    the comparative that says it ("больше" of size; of "больше эффекта" it is "")."""
     for i, key in enumerate(keys):
         if key not in EXPECTING:
             continue
-        for later in keys[i + 1 : i + 1 + _EXPECTED_MORE_SPAN]:
+        for at in range(i + 1, min(i + 1 + _EXPECTED_MORE_SPAN, len(keys))):
+            later = keys[at]
             if later == BOUNDARY:
                 break
             if is_comparative(later):
-                return True
-    return False
+                after = keys[at + 1] if at + 1 < len(keys) else BOUNDARY
+                # "Думала, будет больше" is the size; "ожидала больше эффекта" is not.
+                return "" if is_noun(after) and after not in MEASURES else later
+    return None
 
 
 def _not_yet_done(keys: list[str]) -> bool:

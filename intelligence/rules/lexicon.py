@@ -2294,6 +2294,33 @@ SHORT_CONTENT: frozenset[str] = frozenset(
 )
 
 EXPECTING: frozenset[str] = frozenset({"ожидать", "думать", "рассчитывать", "надеяться"})
+# Comparatives of an item's physical size, after an expectation: "думала, будет побольше".
+SIZE_COMPARATIVES: frozenset[str] = frozenset(
+    {
+        "больше",
+        "побольше",
+        "меньше",
+        "поменьше",
+        "длиннее",
+        "подлиннее",
+        "короче",
+        "покороче",
+        "шире",
+        "пошире",
+        "крупнее",
+        "покрупнее",
+        "мельче",
+        "помельче",
+        "выше",
+        "повыше",
+        "ниже",
+        "пониже",
+        "толще",
+        "потолще",
+    }
+)
+# Nouns that say a comparative is about the size: "больше по размеру", "меньше объёмом".
+MEASURES: frozenset[str] = frozenset({"размер", "объем", "длина", "ширина", "высота", "диаметр"})
 # A "Достоинства" / "Недостатки" field made of these alone says there are none ("нет",
 # "не обнаружено", "недостатков нет"); `!word` is the negated token.
 NOTHING_STATED: frozenset[str] = frozenset(

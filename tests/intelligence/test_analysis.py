@@ -111,6 +111,14 @@ def test_an_item_that_came_without_a_part_named_between_is_a_missing_part():
     assert intact.intent != "wrong_item" and intact.needs_response is False
 
 
+def test_an_item_smaller_than_expected_is_a_size_remark_not_a_defect():
+    for text in ("Думала, будет побольше", "Ожидала, что будет длиннее"):
+        analysis = analyze_text(_review(text, 3))
+        assert analysis.intent == "size_fit", text
+        assert "дефект" not in analysis.draft, analysis.draft
+    assert analyze_text(_review("Ожидала больше эффекта", 3)).intent != "size_fit"
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
