@@ -34,6 +34,7 @@ from intelligence.rules.lexicon import (
     DELIVERY_WORDS,
     EXCHANGE,
     EXPECTING,
+    EXPIRED,
     HAVING,
     INTACT,
     LATE_WORDS,
@@ -1087,7 +1088,14 @@ def _chat_body(
     if safety := _safety_body(signals):
         return _pick(replies.CHAT_BODY[safety], seed, "body")  # before anything else
     body_key = _precise(_body_key(intent, sentiment, remark), signals.keys)
-    if follow_up:
+    if body_key in ("other_negative", "other_neutral") and (
+        EXPIRED.intersection(signals.keys)
+        or (not signals.questions and _detail(signals.keys, intent) == "expiry")
+    ):
+        # The buyer said what is wrong: never "tell us what happened". "Какой срок
+        # годности?" is a question, not an expired item.
+        body_key = "expiry"
+    if follow_up and body_key != "expiry":
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
         # is never given again.
@@ -1100,8 +1108,10 @@ def _chat_body(
         # "Когда будет в наличии размер L?" is about stock, not a size that did not fit.
         if topic := _chat_topic(signals):
             return _pick(replies.CHAT_QUESTION_BODY[topic], seed, "body")
-        if body_key == "other_neutral" and signals.questions:
-            body_key = "product_question"  # asked something: "we'll check", not "how can we help?"
+        if body_key in ("other_neutral", "other_negative") and signals.questions:
+            # Asked something ("Какой срок годности?"): "we'll check", not "how can we
+            # help?" or "tell us what happened".
+            body_key = "product_question"
         elif body_key == "other_neutral" and not _GREETING_RE.match(inp.text.strip()):
             body_key = "follow_up"  # said something: "we'll look into it", not "how can we help?"
     if body_key == "material_smell" and (detail := _detail(signals.keys, intent)):

@@ -2294,6 +2294,10 @@ SHORT_CONTENT: frozenset[str] = frozenset(
 )
 
 EXPECTING: frozenset[str] = frozenset({"ожидать", "думать", "рассчитывать", "надеяться"})
+# An expired item, said outright ("просрочка", "срок истёк").
+EXPIRED: frozenset[str] = frozenset(
+    {"просрочка", "просрочить", "просроченный", "истечь", "истекать", "истекший", "истечение"}
+)
 # Comparatives of an item's physical size, after an expectation: "думала, будет побольше".
 SIZE_COMPARATIVES: frozenset[str] = frozenset(
     {

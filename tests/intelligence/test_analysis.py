@@ -119,6 +119,16 @@ def test_an_item_smaller_than_expected_is_a_size_remark_not_a_defect():
     assert analyze_text(_review("Ожидала больше эффекта", 3)).intent != "size_fit"
 
 
+def test_a_chat_reporting_an_expired_item_is_asked_for_a_photo_of_the_date_not_what_happened():
+    for text in ("Крем пришёл с истёкшим сроком годности", "Прислали просрочку, что делать?"):
+        draft = analyze_text(AnalysisInput(channel="chat", marketplace="wb", text=text)).draft
+        assert "срок" in draft and "фото" in draft, draft
+        assert "что случилось" not in draft and "вопрос" not in draft, draft
+    asked = AnalysisInput(channel="chat", marketplace="wb", text="А какой срок годности у крема?")
+    draft = analyze_text(asked).draft
+    assert "что случилось" not in draft and "возврат" not in draft, draft
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
