@@ -1247,6 +1247,10 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("аллерг*", "other:3.5 neg:2 health:2"),
     ("сыпь", "other:3 neg:2 health:1.5"),
     ("высыпать", "other:2 neg:1 health:1"),
+    # "Высыпало всё лицо", "обсыпало руки": a rash, not pouring something out.
+    ("высыпать лицо", "health:1"),
+    ("высыпать кожа", "health:1"),
+    ("обсыпать", "other:2.5 neg:1.5 health:1.5"),
     ("высыпание", "other:3 neg:2 health:1.5"),
     ("зуд", "other:3 neg:2 health:1.5"),
     ("чесаться", "other:2.5 neg:1.5 health:1"),

@@ -67,6 +67,7 @@ def test_a_symptom_the_item_relieves_is_praise_not_a_health_alarm():
         result = analyze_text(_review(text, 5))
         assert result.priority != "urgent", text
         assert "прекратите" not in result.draft and "врач" not in result.draft, result.draft
+    assert analyze_text(_review("Высыпала в миску, размешала, вкусно", 5)).priority != "urgent"
     # A symptom that comes after the remedy's noun phrase is a harm again.
     for text in ("Сняла маску, а лицо покраснело и опухло", "От запаха этого крема тошнит"):
         assert analyze_text(_review(text, 2)).priority == "urgent", text
@@ -134,6 +135,7 @@ def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
         "Через неделю глаза воспалились, красные, болят",
         "От запаха начинает болеть голова",
         "Эффекта нет, но сжигает кожу",
+        "Высыпало всё лицо из-за этой тоналки",
     ):
         result = analyze_text(_review(text, 2))
         assert result.priority == "urgent", text
