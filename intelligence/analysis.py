@@ -40,6 +40,7 @@ from intelligence.rules.lexicon import (
     LATE_WORDS,
     MEASUREMENTS,
     MEASURES,
+    MISSING,
     MONEY,
     NEGATED_BY_TRAILING_NET,
     NON_RETURNABLE,
@@ -1056,7 +1057,9 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
         done = bool(present & RETURN_DONE) or ("оформить", "возврат") in itertools.pairwise(keys)
         if done and not present & WANTING:
             return "return_done"
-    elif body_key == Intent.WRONG_ITEM and _arrived_without_a_part(list(keys)):
+    elif body_key == Intent.WRONG_ITEM and (
+        present & MISSING or _arrived_without_a_part(list(keys))
+    ):
         return "missing_part"
     elif body_key in (Intent.WRONG_ITEM, Intent.DELIVERY_PACKAGING) and any(
         SHORT_CONTENT & atoms_of(key) for key in keys

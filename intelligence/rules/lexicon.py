@@ -2010,6 +2010,7 @@ REFUND_AWAITED: frozenset[str] = frozenset(
         "!перечислить",
         "ждать",
         "когда",
+        "срок",
     }
 )
 # An exchange, which marketplaces handle as a return and a new order.
@@ -2181,9 +2182,10 @@ ASKING: frozenset[str] = frozenset({"можно", "как", "хотеть", "н�
 WAITING_WORDS: frozenset[str] = frozenset(
     {"игнорировать", "игнор", "молчать", "!ответить", "!отвечать"}
 )
-# "Ответьте!" is a complaint of waiting only beside time ("уже третий день пишу").
-ANSWER_VERBS: frozenset[str] = frozenset({"ответить", "отвечать"})
-WAITED: frozenset[str] = frozenset({"уже", "день", "неделя", "час", "сколько", "долго"})
+# "Ответьте!" is a complaint of waiting only beside time ("уже третий день пишу") or the
+# wait itself ("жду ответа").
+ANSWER_VERBS: frozenset[str] = frozenset({"ответить", "отвечать", "ответ"})
+WAITED: frozenset[str] = frozenset({"уже", "день", "неделя", "час", "сколько", "долго", "ждать"})
 
 # A question about the price ("Почему подорожало?") or about returning the item before a
 # purchase ("Можно ли вернуть, если не подойдёт?").
@@ -2252,6 +2254,9 @@ TIMING: frozenset[str] = frozenset(
 COUNT_WORDS: frozenset[str] = frozenset(
     {"один", "два", "одна", "весь", "какой-либо", "всякий", "любой"}
 )
+
+# "Не хватает детали": part of the order is missing.
+MISSING: frozenset[str] = frozenset({"!хватать", "!хватить"})
 
 # What a parcel may come without and still be complete: it is damage or packaging news.
 NOT_PARTS: frozenset[str] = frozenset(

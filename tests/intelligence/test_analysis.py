@@ -130,6 +130,17 @@ def test_a_chat_reporting_an_expired_item_is_asked_for_a_photo_of_the_date_not_w
     assert "что случилось" not in draft and "возврат" not in draft, draft
 
 
+def test_the_demo_chats_get_answers_to_what_they_say():
+    def draft(text: str) -> str:
+        return analyze_text(AnalysisInput(channel="chat", marketplace="wb", text=text)).draft
+
+    assert "ждать ответа" in draft("Жду ответа."), draft("Жду ответа.")
+    missing = draft("Добрый вечер! В посылке не хватает одного предмета из комплекта.")
+    assert "фото содержимого" in missing and "не то" not in missing, missing
+    refund = draft("А сроки возврата денег какие?")
+    assert "номер заказа" in refund and "«Покупки»" not in refund, refund
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
