@@ -23,7 +23,7 @@ from intelligence.rules import learned, replies
 from intelligence.rules.lexicon import (
     ACKNOWLEDGEMENTS,
     AGREEMENTS,
-    ANSWER_VERBS,
+    ANSWER_WORDS,
     ARRIVAL_VERBS,
     ASKED_CHARACTERISTICS,
     ASKING,
@@ -634,7 +634,9 @@ def _thanks(signals: _Signals) -> bool:
     if not words or signals.questions or signals.scores.get("q", 0.0) >= 1.0:
         return False
     if all(key in ACKNOWLEDGEMENTS for key in words):
-        return True
+        # "Спасибо, жду", "спасибо за ответ" acknowledge; "жду ответа" asks for an answer
+        # still owed.
+        return not (ANSWER_WORDS.intersection(words) and {"ждать", "подождать"}.intersection(words))
     agrees = THANKS.intersection(words) or words[0] in AGREEMENTS  # "Хорошо, пришлю фото"
     if signals.scores.get("contrast", 0.0) or not agrees:
         return False
@@ -1102,7 +1104,11 @@ def _chat_body(
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
         # is never given again.
-        if signals.questions:
+        if _chat_topic(signals) == "waiting":
+            return _pick(replies.CHAT_QUESTION_BODY["waiting"], seed, "body")
+        if body_key == "refund_awaited":
+            pass  # "А когда придут деньги?" has its own answer
+        elif signals.questions:
             body_key = "product_question"
         elif _best(signals.scores, _PROBLEMS)[1] < _FOLLOW_UP_PROBLEM_MIN:
             body_key = "follow_up"
@@ -1139,7 +1145,7 @@ def _chat_topic(signals: _Signals) -> str | None:
         return "size_given"  # "рост 170, вес 60": never "tell us your measurements"
     if keys & CANCEL_WORDS and keys & ASKING:
         return "cancel"
-    if keys & WAITING_WORDS or (keys & ANSWER_VERBS and keys & WAITED):
+    if keys & WAITING_WORDS or (keys & ANSWER_WORDS and keys & WAITED):
         return "waiting"
     return None
 

@@ -1967,6 +1967,7 @@ ACKNOWLEDGEMENTS: frozenset[str] = (
     )
 )
 
+
 # A question about stock ("Будет ли в наличии чёрный?", "Когда появится размер M?") or, before
 # a purchase, about delivery ("Сколько дней идёт доставка до Казани?").
 STOCK_WORDS: frozenset[str] = frozenset(
@@ -2184,7 +2185,7 @@ WAITING_WORDS: frozenset[str] = frozenset(
 )
 # "Ответьте!" is a complaint of waiting only beside time ("уже третий день пишу") or the
 # wait itself ("жду ответа").
-ANSWER_VERBS: frozenset[str] = frozenset({"ответить", "отвечать", "ответ"})
+ANSWER_WORDS: frozenset[str] = frozenset({"ответить", "отвечать", "ответ", "информация"})
 WAITED: frozenset[str] = frozenset({"уже", "день", "неделя", "час", "сколько", "долго", "ждать"})
 
 # A question about the price ("Почему подорожало?") or about returning the item before a
