@@ -251,8 +251,13 @@ _DETAIL_LEMMAS: Mapping[str, frozenset[str]] = MappingProxyType(
             {"консистенция", "текстура", "жидкий", "густой", "комок", "расслаиваться"}
         ),
         "fabric": frozenset({"ткань", "материал", "синтетика", "колючий", "тонкий"}),
+        "authenticity": frozenset(
+            {"подделка", "подделать", "поддельный", "паленый", "фейк", "реплика", "!оригинал"}
+        ),
     }
 )
+# Details said whatever the intent; the others only of a material or smell complaint.
+_ALWAYS_RELEVANT: frozenset[str] = frozenset({"allergy", "expiry", "authenticity"})
 # Materials whose new items may smell of the factory for a while ("кожа" alone is as often
 # the skin a cream or a perfume is put on); never said of a burnt smell.
 _NEW_ITEM_MATERIALS: frozenset[str] = frozenset(
@@ -949,8 +954,17 @@ def _product_forms(product_name: str) -> dict[str, str]:
 
 def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
     present = set(keys)
-    for detail in ("allergy", "expiry", "smell", "taste", "colour", "texture", "fabric"):
-        relevant = detail in ("allergy", "expiry") or intent == Intent.MATERIAL_SMELL
+    for detail in (
+        "allergy",
+        "expiry",
+        "authenticity",
+        "smell",
+        "taste",
+        "colour",
+        "texture",
+        "fabric",
+    ):
+        relevant = detail in _ALWAYS_RELEVANT or intent == Intent.MATERIAL_SMELL
         if relevant and present.intersection(_DETAIL_LEMMAS[detail]):
             if detail == "smell" and present & _NEW_ITEM_MATERIALS and not present & _BURNT:
                 return "smell_new_item"
@@ -1093,14 +1107,15 @@ def _chat_body(
     if safety := _safety_body(signals):
         return _pick(replies.CHAT_BODY[safety], seed, "body")  # before anything else
     body_key = _precise(_body_key(intent, sentiment, remark), signals.keys)
-    if body_key in ("other_negative", "other_neutral") and (
-        EXPIRED.intersection(signals.keys)
-        or (not signals.questions and _detail(signals.keys, intent) == "expiry")
-    ):
+    if body_key in ("other_negative", "other_neutral"):
         # The buyer said what is wrong: never "tell us what happened". "Какой срок
-        # годности?" is a question, not an expired item.
-        body_key = "expiry"
-    if follow_up and body_key != "expiry":
+        # годности?" is a question, not an expired item; "это подделка" is a claim.
+        detail = _detail(signals.keys, intent)
+        if EXPIRED.intersection(signals.keys) or (not signals.questions and detail == "expiry"):
+            body_key = "expiry"
+        elif detail == "authenticity":
+            body_key = "authenticity"
+    if follow_up and body_key not in ("expiry", "authenticity"):
         # After the seller's answer, a question is promised an answer ("we'll check"), a new
         # problem gets its own reply, anything else is seen ("we'll look"): the first answer
         # is never given again.

@@ -899,6 +899,8 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("недовес*", "wrong_item:3 neg:1.5"),
     ("недолив*", "wrong_item:3 neg:1.5"),
     ("недосчита*", "wrong_item:3 neg:1.5"),
+    ("чужой", "wrong_item:3 neg:1"),
+    ("прийти !полностью", "wrong_item:3 neg:1.5"),
     ("отсутств*", "wrong_item:1.5 neg:0.5"),
     ("пустой", "wrong_item:1.5 neg:0.5"),
     ("полупуст*", "wrong_item:3 neg:1.5"),
@@ -1241,6 +1243,7 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("подделк*", "other:2.5 neg:2"),
     ("паленый", "other:2.5 neg:2"),
     ("фейк", "other:2.5 neg:2"),
+    ("поддельный", "other:2.5 neg:2"),
     ("маркировка", "other:1"),
     ("инструкция", "q:0.5"),
     # --- other ------------------------------------------------------------------------
@@ -2256,8 +2259,8 @@ COUNT_WORDS: frozenset[str] = frozenset(
     {"один", "два", "одна", "весь", "какой-либо", "всякий", "любой"}
 )
 
-# "Не хватает детали": part of the order is missing.
-MISSING: frozenset[str] = frozenset({"!хватать", "!хватить"})
+# "Не хватает детали", "пришёл не полностью": part of the order is missing.
+MISSING: frozenset[str] = frozenset({"!хватать", "!хватить", "!полностью"})
 
 # What a parcel may come without and still be complete: it is damage or packaging news.
 NOT_PARTS: frozenset[str] = frozenset(

@@ -162,6 +162,16 @@ def test_a_buyer_who_writes_that_they_await_our_answer_still_needs_one():
             assert "ждать" in analysis.draft or "ожидание" in analysis.draft, analysis.draft
 
 
+def test_a_counterfeit_claim_is_asked_for_photos_of_the_labels_and_checked():
+    for channel in ("review", "chat"):
+        text = "Это подделка, шрифт на коробке не как на оригинале"
+        inp = AnalysisInput(channel=channel, marketplace="wb", text=text, rating=1, seed=text)
+        draft = analyze_text(inp).draft
+        assert "маркировки" in draft and "поставк" in draft, draft
+        assert "что случилось" not in draft and "подробнее" not in draft, draft
+        assert check_reply(draft, marketplace="wb", channel=channel).verdict == "ok", draft
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
