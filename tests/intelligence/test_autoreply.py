@@ -37,9 +37,9 @@ def _analysed(workspace: Workspace, **overrides):
 
 def _auto_events(interaction) -> list[InteractionEvent]:
     return list(
-        InteractionEvent.objects.for_workspace(interaction.workspace).filter(
-            interaction=interaction, kind=InteractionEvent.Kind.AUTO_REPLY
-        )
+        InteractionEvent.objects.for_workspace(interaction.workspace)
+        .filter(interaction=interaction, kind=InteractionEvent.Kind.AUTO_REPLY)
+        .order_by("pk")  # two events of one instant have no other order
     )
 
 
