@@ -398,6 +398,15 @@ def rule_view(inp: AnalysisInput) -> learned.RuleView:
 
 def _rule_view(signals: _Signals, inp: AnalysisInput) -> learned.RuleView:
     sentiment = _sentiment(signals, inp.rating)
+    if (
+        inp.channel == Channel.QUESTION
+        and sentiment == Sentiment.NEGATIVE
+        and signals.questions
+        and not _has_the_item(signals.keys)
+    ):
+        # Asked before a purchase ("Можно ли вернуть, если не подойдёт?", "Почему так
+        # дорого?"): no complaint about an item the buyer does not have.
+        sentiment = Sentiment.NEUTRAL
     intent, issue = _intent(signals, sentiment, inp.channel)
     needs_response = _needs_response(sentiment, intent, issue, signals, inp.channel)
     return learned.RuleView(

@@ -172,6 +172,17 @@ def test_a_counterfeit_claim_is_asked_for_photos_of_the_labels_and_checked():
         assert check_reply(draft, marketplace="wb", channel=channel).verdict == "ok", draft
 
 
+def test_a_question_asked_before_a_purchase_is_no_complaint():
+    for text in ("Можно ли вернуть, если не подойдёт?", "А почему так дорого?"):
+        inp = AnalysisInput(channel="question", marketplace="wb", text=text, seed=text)
+        analysis = analyze_text(inp)
+        assert (analysis.sentiment, analysis.priority) == ("neutral", "normal"), text
+    reported = AnalysisInput(
+        channel="question", marketplace="wb", text="Пришёл сломанный, что делать?"
+    )
+    assert analyze_text(reported).sentiment == "negative"
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
