@@ -23,6 +23,8 @@ from __future__ import annotations
 NEGATORS: frozenset[str] = frozenset(
     {"не", "ни", "нет", "без", "никакой", "ничуть", "нисколько", "никак", "отсутствие"}
 )
+# Negators that may close a phrase instead of opening one: "проблем нет", "сожалений никаких".
+TRAILING_NEGATORS: frozenset[str] = frozenset({"нет", "никакой"})
 # Negators of a noun phrase: their negation passes over adjectives to the noun.
 NOMINAL_NEGATORS: frozenset[str] = frozenset({"без", "никакой", "нет", "ни", "отсутствие"})
 NEGATION_PASS_THROUGH: frozenset[str] = frozenset(
@@ -99,6 +101,7 @@ NEGATED_BY_TRAILING_NET: frozenset[str] = frozenset(
         "минус",
         "недостаток",
         "жалоба",
+        "сожаление",
         "косяк",
         "изъян",
         "вопрос",
@@ -583,6 +586,9 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("перестать", "quality_defect:2.5 neg:2"),
     ("отвалит*", "quality_defect:2.5 neg:2"),
     ("отвалиться", "quality_defect:2.5 neg:2"),
+    ("оторваться", "quality_defect:2.5 neg:2"),
+    ("отлететь", "quality_defect:2.5 neg:2"),
+    ("отлетать", "quality_defect:2 neg:1.5"),
     ("отпасть", "quality_defect:2 neg:1.5"),
     ("отпадать", "quality_defect:2 neg:1.5"),
     ("отклеит*", "quality_defect:2.5 neg:2"),

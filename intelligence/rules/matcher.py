@@ -20,6 +20,7 @@ from intelligence.rules.lexicon import (
     REMEDIES,
     REMEDY_GAP,
     REMEDY_PREPOSITIONS,
+    TRAILING_NEGATORS,
 )
 from intelligence.rules.morph import fold, is_adjective, is_comparative, is_noun, lemma
 
@@ -88,7 +89,9 @@ def keys_of(text: str) -> list[str]:
     remedy = 0
     after_preposition = False
     hides_flaws = False
-    for token in _TOKEN_RE.findall(fold(text)):
+    folded = fold(text)
+    for match in _TOKEN_RE.finditer(folded):
+        token = match.group()
         if not token[0].isalnum():
             pending = False
             issue_at = -1
@@ -116,9 +119,15 @@ def keys_of(text: str) -> list[str]:
             hides_flaws = base in FLAW_HIDERS
         if base in NEGATORS:
             issue_at = _trailing_issue(keys)
-            if issue_at >= 0 and base == "нет":
-                keys[issue_at] = NEGATED + keys[issue_at]
+            if base in TRAILING_NEGATORS and issue_at >= 0:
+                # "Проблем нет, рекомендую", "нареканий никаких": the negator closes the
+                # phrase before it and negates nothing after it.
+                if issue_at >= 0:
+                    keys[issue_at] = NEGATED + keys[issue_at]
                 issue_at = -1
+                keys.append(base)
+                pending = False
+                continue
             keys.append(base)
             pending = True
             nominal = base in NOMINAL_NEGATORS

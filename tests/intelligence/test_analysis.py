@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 
 from intelligence.analysis import AnalysisInput, analyze_text, greeting_name, rule_view
 from intelligence.guardrails import check_reply, similarity
+from intelligence.rules.matcher import keys_of
 
 
 def _review(text: str, rating: int | None = None, **extra) -> AnalysisInput:
@@ -181,6 +182,25 @@ def test_a_question_asked_before_a_purchase_is_no_complaint():
         channel="question", marketplace="wb", text="Пришёл сломанный, что делать?"
     )
     assert analyze_text(reported).sentiment == "negative"
+
+
+def test_a_negator_closing_a_phrase_negates_nothing_after_it():
+    assert keys_of("Проблем нет, рекомендую") == ["!проблема", "нет", "рекомендовать"]
+    assert "!отличный" not in keys_of("Нареканий никаких, отличный товар")
+    assert keys_of("Никаких проблем")[-1] == "!проблема"
+    praise = analyze_text(_review("Сожалений никаких, всем рекомендую. Звук бомба!", 5))
+    assert (praise.sentiment, praise.intent) == ("positive", "praise"), praise
+    assert "дефект" not in praise.draft, praise.draft
+
+
+def test_buttons_that_came_off_are_a_defect_not_a_fit_remark():
+    for text, stars in (
+        ("Рубашка очень хорошая, сидит идеально, единственный минус: оторвались пуговицы", 5),
+        ("Куртка тёплая, но через неделю оторвалась пуговица", 4),
+    ):
+        analysis = analyze_text(_review(text, stars))
+        assert analysis.intent == "quality_defect" and analysis.needs_response, text
+        assert "посадк" not in analysis.draft and "размер" not in analysis.draft, analysis.draft
 
 
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
