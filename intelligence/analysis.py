@@ -62,6 +62,7 @@ from intelligence.rules.lexicon import (
     THANKS,
     TIMING,
     VARIANT_WORDS,
+    WAIT_VERBS,
     WAITED,
     WAITING_WORDS,
     WANTING,
@@ -650,7 +651,7 @@ def _thanks(signals: _Signals) -> bool:
     if all(key in ACKNOWLEDGEMENTS for key in words):
         # "Спасибо, жду", "спасибо за ответ" acknowledge; "жду ответа" asks for an answer
         # still owed.
-        return not (ANSWER_WORDS.intersection(words) and {"ждать", "подождать"}.intersection(words))
+        return not (ANSWER_WORDS.intersection(words) and WAIT_VERBS.intersection(words))
     agrees = THANKS.intersection(words) or words[0] in AGREEMENTS  # "Хорошо, пришлю фото"
     if signals.scores.get("contrast", 0.0) or not agrees:
         return False

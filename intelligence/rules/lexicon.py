@@ -2196,6 +2196,7 @@ WAITING_WORDS: frozenset[str] = frozenset(
 # wait itself ("жду ответа").
 ANSWER_WORDS: frozenset[str] = frozenset({"ответить", "отвечать", "ответ", "информация"})
 WAITED: frozenset[str] = frozenset({"уже", "день", "неделя", "час", "сколько", "долго", "ждать"})
+WAIT_VERBS: frozenset[str] = frozenset({"ждать", "подождать"})
 
 # A question about the price ("Почему подорожало?") or about returning the item before a
 # purchase ("Можно ли вернуть, если не подойдёт?").

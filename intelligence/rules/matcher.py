@@ -89,9 +89,7 @@ def keys_of(text: str) -> list[str]:
     remedy = 0
     after_preposition = False
     hides_flaws = False
-    folded = fold(text)
-    for match in _TOKEN_RE.finditer(folded):
-        token = match.group()
+    for token in _TOKEN_RE.findall(fold(text)):
         if not token[0].isalnum():
             pending = False
             issue_at = -1
@@ -122,8 +120,7 @@ def keys_of(text: str) -> list[str]:
             if base in TRAILING_NEGATORS and issue_at >= 0:
                 # "Проблем нет, рекомендую", "нареканий никаких": the negator closes the
                 # phrase before it and negates nothing after it.
-                if issue_at >= 0:
-                    keys[issue_at] = NEGATED + keys[issue_at]
+                keys[issue_at] = NEGATED + keys[issue_at]
                 issue_at = -1
                 keys.append(base)
                 pending = False
