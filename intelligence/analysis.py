@@ -1318,6 +1318,14 @@ def _draft(
         wants_next_step = False  # the body asked what went wrong
     elif body_key == Intent.DELIVERY_PACKAGING and INTACT.intersection(signals.keys):
         wants_next_step = False  # the box suffered, the item did not: nothing to return
+    elif (
+        sentiment == Sentiment.NEUTRAL
+        and body_key == Intent.MATERIAL_SMELL
+        and not replies.NEXT_STEP.get(detail or "")
+    ):
+        # "Вкусный, но на пончик не похож": a mixed review's remark on a kept item is not
+        # invited to return it.
+        wants_next_step = False
     else:
         # A question comes before the purchase: nothing to return, nothing to apologise for.
         wants_next_step = sentiment != Sentiment.POSITIVE and not asked

@@ -182,6 +182,17 @@ def test_buttons_that_came_off_are_a_defect_not_a_fit_remark():
         assert "посадк" not in analysis.draft and "размер" not in analysis.draft, analysis.draft
 
 
+def test_a_mixed_review_remarking_on_the_item_is_not_invited_to_return_it():
+    for seed in range(4):
+        analysis = analyze_text(
+            _review("Красивый брелок, но такой лёгкий, как пушинка", 4, seed=f"s{seed}")
+        )
+        assert analysis.sentiment == "neutral", analysis
+        assert "вернуть" not in analysis.draft.lower(), analysis.draft
+    defect = analyze_text(_review("Запах химический, вернуть можно?", 2)).draft
+    assert "вернуть" in defect.lower() or "возврат" in defect.lower(), defect
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
