@@ -49,6 +49,7 @@ from intelligence.rules.lexicon import (
     NOT_YET,
     NOTHING_STATED,
     ORDERED,
+    PACKAGING_WORDS,
     PRAISED,
     PRAISED_AS_FACT,
     PRICE_WORDS,
@@ -255,6 +256,15 @@ _DETAIL_LEMMAS: Mapping[str, frozenset[str]] = MappingProxyType(
         "authenticity": frozenset(
             {"подделка", "подделать", "поддельный", "паленый", "фейк", "реплика", "!оригинал"}
         ),
+    }
+)
+# A satisfied review whose only point is one of these takes that label (and thanks for it);
+# the cue label of a satisfied remark on each.
+_SATISFIED: Mapping[Intent, str] = MappingProxyType(
+    {
+        Intent.DELIVERY_PACKAGING: "deliv_ok",
+        Intent.PRICE_VALUE: "price_ok",
+        Intent.SIZE_FIT: "size_ok",
     }
 )
 # Details said whatever the intent; the others only of a material or smell complaint.
@@ -772,11 +782,8 @@ def _caveat(scores: Mapping[str, float]) -> bool:
 
 def _positive_intent(scores: Mapping[str, float]) -> Intent:
     # A satisfied review whose only point is delivery, price or size takes that label.
-    remarks = {
-        Intent.DELIVERY_PACKAGING: scores.get("deliv_ok", 0.0),
-        Intent.PRICE_VALUE: scores.get("price_ok", 0.0) + scores.get("price_value", 0.0) * 0.5,
-        Intent.SIZE_FIT: scores.get("size_ok", 0.0),
-    }
+    remarks = {intent: scores.get(label, 0.0) for intent, label in _SATISFIED.items()}
+    remarks[Intent.PRICE_VALUE] += scores.get("price_value", 0.0) * 0.5
     remark, weight = max(remarks.items(), key=lambda item: item[1])
     praise = scores.get("pos", 0.0) - weight
     # Praise of the item itself (taste, quality, comfort) stays praise beside the remark.
@@ -1049,20 +1056,36 @@ def _characteristic_answer(inp: AnalysisInput, seed: str) -> str | None:
     return None
 
 
-def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool) -> str:
+def _body_key(intent: Intent, sentiment: Sentiment, needs_response: bool, signals: _Signals) -> str:
     if intent == Intent.OTHER:
         return "other_negative" if sentiment == Sentiment.NEGATIVE else "other_neutral"
-    remarks = (Intent.DELIVERY_PACKAGING, Intent.PRICE_VALUE, Intent.SIZE_FIT)
-    if intent in remarks and sentiment == Sentiment.POSITIVE and not needs_response:
-        # "Быстрая доставка!" is praise; "всё хорошо, но везли две недели" is answered about
-        # the delivery.
-        return "praise"
-    if sentiment == Sentiment.POSITIVE and intent == Intent.QUALITY_DEFECT:
-        # A happy buyer's small caveat is not "the item let you down".
+    if sentiment == Sentiment.NEGATIVE or intent == Intent.RETURN_REFUND:
+        return intent.value
+    if intent in _SATISFIED:
+        if sentiment == Sentiment.POSITIVE and not needs_response:
+            return "praise"  # "Быстрая доставка!", "за такую цену отлично"
+        if _complains_of(intent, signals):
+            return intent.value  # "всё хорошо, но доставка заняла две недели"
+        # "Пришло быстро, упаковано аккуратно; про вкус не знаю": no apology for the delivery.
+        if sentiment == Sentiment.NEUTRAL:
+            return "other_neutral"  # "Доставка быстрая, но крем не впечатлил"
         return "praise_with_remark"
-    if intent == Intent.PRAISE and needs_response:
-        return "praise_with_remark"  # happy, but names something to improve
-    return intent.value
+    if sentiment == Sentiment.NEUTRAL:
+        return intent.value
+    if intent == Intent.PRAISE and not needs_response:
+        return "praise"
+    # A happy buyer's caveat ("вкусно, но вяжет", "по размеру, но в груди может не подойти")
+    # is thanked and noted: never "the item let you down", "sorry the size did not fit" or,
+    # to a review that praised the delivery, "sorry the delivery spoiled it".
+    return "praise_with_remark"
+
+
+def _complains_of(intent: Intent, signals: _Signals) -> bool:
+    """Whether a delivery, price or size remark is a complaint: it says nothing satisfied of
+    it ("пришло быстро", "по размеру", "за такую цену отлично"), or names damage."""
+    if intent == Intent.DELIVERY_PACKAGING and DAMAGE_WORDS.intersection(signals.keys):
+        return True  # "коробка помята, но пришло быстро"
+    return signals.scores.get(_SATISFIED[intent], 0.0) <= 0.0
 
 
 def _precise(body_key: str, keys: tuple[str, ...]) -> str:
@@ -1097,7 +1120,7 @@ def _precise(body_key: str, keys: tuple[str, ...]) -> str:
     elif (
         body_key == Intent.DELIVERY_PACKAGING
         and present & LATE_WORDS
-        and not present & DAMAGE_WORDS
+        and not present & (DAMAGE_WORDS | PACKAGING_WORDS)
     ):
         return "delivery_late"
     return body_key
@@ -1116,7 +1139,7 @@ def _chat_body(
     remark = signals.scores.get("issue", 0.0) > 0.0 or _caveat(signals.scores)
     if safety := _safety_body(signals):
         return _pick(replies.CHAT_BODY[safety], seed, "body")  # before anything else
-    body_key = _precise(_body_key(intent, sentiment, remark), signals.keys)
+    body_key = _precise(_body_key(intent, sentiment, remark, signals), signals.keys)
     if body_key in ("other_negative", "other_neutral"):
         # The buyer said what is wrong: never "tell us what happened". "Какой срок
         # годности?" is a question, not an expired item; "это подделка" is a claim.
@@ -1267,8 +1290,9 @@ def _draft(
         detail = None
     else:
         body_key, detail = (
-            _precise(_body_key(intent, sentiment, needs_response), signals.keys),
-            _detail(signals.keys, intent),
+            _precise(_body_key(intent, sentiment, needs_response, signals), signals.keys),
+            # A happy review is not told its aroma or expiry date will be checked.
+            _detail(signals.keys, intent) if sentiment != Sentiment.POSITIVE else None,
         )
     answer = _characteristic_answer(inp, seed) if body_key == "product_question" else None
     forms = _product_forms(inp.product_name)

@@ -2145,12 +2145,9 @@ DAMAGE_WORDS: frozenset[str] = frozenset(
         "царапина",
         "грязный",
         "испачкать",
-        "упаковка",
-        "упаковать",
-        "коробка",
-        "пакет",
     }
 )
+PACKAGING_WORDS: frozenset[str] = frozenset({"упаковка", "упаковать", "коробка", "пакет"})
 
 # What a happy review praises, in the order a reply names it (the first found): the draft
 # says it back ("Рады, что вам понравился вкус!") instead of a generic thanks. Each entry is

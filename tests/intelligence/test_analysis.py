@@ -689,6 +689,10 @@ def test_a_happy_review_with_a_delivery_complaint_is_answered_about_the_delivery
     assert (caveat.intent, caveat.needs_response) == ("delivery_packaging", True)
     assert "доставк" in caveat.draft.lower()
     assert praise.needs_response is False and "доставк" not in praise.draft.lower()
+    # A caveat beside praise of the delivery is no reason to apologise for the delivery.
+    text = "Брали на подарок, пришло быстро, упаковано аккуратно. Про вкус не знаю, но запах бомбический"
+    praised = analyze_text(_review(text, 5, seed="a"))
+    assert "жаль" not in praised.draft.lower() and "поврежд" not in praised.draft, praised.draft
 
 
 def test_a_happy_review_with_a_small_caveat_is_thanked_and_the_remark_acknowledged():
