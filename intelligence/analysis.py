@@ -267,6 +267,11 @@ _SATISFIED: Mapping[Intent, str] = MappingProxyType(
         Intent.SIZE_FIT: "size_ok",
     }
 )
+# Chat answers that take for granted a parcel the buyer has or awaits: "упаковка" or
+# "доставка" in a question before a purchase does not make one.
+_PARCEL_BODIES: frozenset[str] = frozenset({"delivery_packaging", "delivery_late"})
+# A chat complaint of this many content words says what happened: it is not asked to.
+_STATED_WORDS = 4
 # Details said whatever the intent; the others only of a material or smell complaint.
 _ALWAYS_RELEVANT: frozenset[str] = frozenset({"allergy", "expiry", "authenticity"})
 # Materials whose new items may smell of the factory for a while ("кожа" alone is as often
@@ -1165,6 +1170,18 @@ def _chat_body(
         # "Когда будет в наличии размер L?" is about stock, not a size that did not fit.
         if topic := _chat_topic(signals):
             return _pick(replies.CHAT_QUESTION_BODY[topic], seed, "body")
+        if (
+            body_key in _PARCEL_BODIES
+            and signals.questions
+            and sentiment != Sentiment.NEGATIVE
+            and not _has_the_item(signals.keys)
+        ):
+            # "Вы можете сделать подарочную упаковку?", "Сколько стоит доставка?": asked
+            # before a purchase, never met with a damaged parcel's answer.
+            body_key = "product_question"
+        elif body_key == "other_negative" and _content_words(signals.keys) >= _STATED_WORDS:
+            # "Крем не подошёл, вызвал сухость кожи" already says what happened.
+            body_key = "other_negative_stated"
         if body_key in ("other_neutral", "other_negative") and signals.questions:
             # Asked something ("Какой срок годности?"): "we'll check", not "how can we
             # help?" or "tell us what happened".
@@ -1173,7 +1190,7 @@ def _chat_body(
             body_key = "follow_up"  # said something: "we'll look into it", not "how can we help?"
     if body_key == "material_smell" and (detail := _detail(signals.keys, intent)):
         opener = _pick(replies.CHAT_DETAIL_OPENER, seed, "body")
-        return f"{opener} {_pick(replies.DETAIL[detail], seed, 'detail')}"
+        return f"{opener} {_pick(replies.DETAIL[detail], seed, 'detail', after=[opener])}"
     if body_key != "product_question":
         return _pick(replies.CHAT_BODY[body_key], seed, "body")
     if answer := _characteristic_answer(inp, seed):

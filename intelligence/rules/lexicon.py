@@ -1220,6 +1220,7 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("обмен", "return_refund:3 neg:0.5"),
     ("обменять", "return_refund:3 neg:0.5"),
     ("поменять", "return_refund:2 neg:0.5"),
+    ("поменять адрес", "return_refund:-2 neg:-0.5"),  # the delivery address, no exchange
     ("обратно", "return_refund:2 neg:0.5"),
     ("отправить обратно", "return_refund:1.5"),
     ("оставить на", "return_refund:1"),

@@ -131,6 +131,21 @@ def test_a_chat_reporting_an_expired_item_is_asked_for_a_photo_of_the_date_not_w
     assert "что случилось" not in draft and "возврат" not in draft, draft
 
 
+def test_a_chat_question_before_a_purchase_or_a_stated_complaint_is_answered_as_such():
+    def draft(text: str) -> str:
+        return analyze_text(AnalysisInput(channel="chat", marketplace="wb", text=text)).draft
+
+    for asked in ("Вы можете сделать подарочную упаковку?", "Можно поменять адрес доставки?"):
+        answer = draft(asked)
+        assert "поврежд" not in answer and "пострадал" not in answer, answer
+        assert "«Покупки»" not in answer, answer
+    stated = draft("Крем не подошёл, вызвал сухость кожи")
+    assert "подробнее" not in stated and "что случилось" not in stated, stated
+    assert "подробнее" in draft("Мне не понравилось")
+    smell = draft("Крем пахнет химией, это нормально?")
+    assert smell.count("Спасибо") <= 1, smell
+
+
 def test_the_demo_chats_get_answers_to_what_they_say():
     def draft(text: str) -> str:
         return analyze_text(AnalysisInput(channel="chat", marketplace="wb", text=text)).draft
