@@ -208,6 +208,11 @@ def test_a_mixed_review_remarking_on_the_item_is_not_invited_to_return_it():
     assert "вернуть" in defect.lower() or "возврат" in defect.lower(), defect
 
 
+def test_a_delivery_that_took_days_gets_no_damage_or_return_advice():
+    draft = analyze_text(_review("Оценка не товару, а доставке. Почему она заняла 4 дня?", 1)).draft
+    assert "поврежд" not in draft and "возврат" not in draft, draft
+
+
 def test_inflamed_eyes_or_a_headache_from_the_item_are_urgent():
     for text in (
         "Через неделю глаза воспалились, красные, болят",
