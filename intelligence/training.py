@@ -8,8 +8,10 @@ of it, so cross-validation on the labelled files stays honest. The same unlabell
 widen the intent head's training set: the rows a first fit labels with confidence in every head
 join it with those labels, and the intent head is fitted again (self-training).
 
-Pure Python: a multinomial logistic regression fitted by AdaGrad SGD with L2, shuffled by a
-seeded ``random.Random``. The same inputs and seed always give the same weights.
+Each head is a multinomial logistic regression with L2. The sentiment head is fitted exactly
+(scikit-learn's L-BFGS); the others by a pure-Python AdaGrad SGD with Polyak averaging, shuffled
+by a seeded ``random.Random``, whose early-stopped fit cross-validated better for them. The same
+inputs and seed always give the same weights.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from intelligence.analysis import AnalysisInput, Channel, Intent, Sentiment, rule_view
 from intelligence.metrics import accuracy, macro_f1
@@ -55,7 +60,9 @@ class Config:
     # Sentiment is scored by macro-F1, where the rare neutral class weighs as much as the others.
     sentiment_balance: float = 1.0
     intent_balance: float = 0.0
-    sentiment_fallback: float = 0.75
+    # Heads fitted to the optimum rather than by SGD: for sentiment, cross-validated macro-F1
+    # rose from 0.784 to 0.795 (three fold seeds); intent and needs_response fell.
+    exact_heads: frozenset[str] = frozenset({"sentiment"})
     weak: bool = True
     weak_l2: float = 1e-3
     weak_epochs: int = 6
@@ -190,6 +197,45 @@ def fit_head(
     )
 
 
+def fit_head_exact(
+    rows: Sequence[Mapping[str, float]],
+    labels: Sequence[str],
+    classes: Sequence[str],
+    *,
+    l2: float,
+    balance: float = 0.0,
+    keep: frozenset[str] | None = None,
+) -> learned.Head:
+    """The same model as ``fit_head`` (``l2`` per row, class weights by ``balance``), fitted
+    to its optimum by L-BFGS."""
+    counts = Counter(labels)
+    size = len(classes)
+    vectorizer = DictVectorizer()
+    matrix = vectorizer.fit_transform(
+        [{n: v for n, v in feats.items() if keep is None or n in keep} for feats in rows]
+    )
+    fitted = LogisticRegression(C=1.0 / (l2 * len(labels)), max_iter=5000, tol=1e-6).fit(
+        matrix,
+        list(labels),
+        sample_weight=[(len(labels) / (size * counts[label])) ** balance for label in labels],
+    )
+    coef, intercept = fitted.coef_, fitted.intercept_
+    if len(fitted.classes_) == 2:
+        # A binary fit has one row, the second class's logit against the first's.
+        coef = [-coef[0] / 2, coef[0] / 2]
+        intercept = [-intercept[0] / 2, intercept[0] / 2]
+    # A class absent from the labels can never win.
+    position = {str(label): n for n, label in enumerate(fitted.classes_)}
+    order = [position.get(c) for c in classes]
+    weights: dict[str, tuple[float, ...]] = {}
+    for column, name in enumerate(vectorizer.get_feature_names_out()):
+        row = tuple(0.0 if n is None else float(coef[n][column]) for n in order)
+        if max(abs(w) for w in row) >= _MIN_WEIGHT:
+            weights[str(name)] = row
+    bias = tuple(-1e3 if n is None else float(intercept[n]) for n in order)
+    return learned.Head(classes=tuple(classes), bias=bias, weights=weights)
+
+
 def _accumulate(
     sum_bias: list[float],
     sums: dict[str, list[float]],
@@ -301,6 +347,15 @@ def _fit(
             continue
         head_rows, labels, classes = targets[head]
         keep = _keep(head_rows, config.min_count)
+        balance = {
+            "sentiment": config.sentiment_balance,
+            "intent": config.intent_balance,
+        }.get(head, 0.0)
+        if head in config.exact_heads:
+            heads[head] = fit_head_exact(
+                head_rows, labels, classes, l2=config.l2, balance=balance, keep=keep
+            )
+            continue
         heads[head] = fit_head(
             head_rows,
             labels,
@@ -309,15 +364,10 @@ def _fit(
             epochs=config.epochs,
             learning_rate=config.learning_rate,
             seed=config.seed + offset,
-            balance={
-                "sentiment": config.sentiment_balance,
-                "intent": config.intent_balance,
-            }.get(head, 0.0),
+            balance=balance,
             keep=keep,
         )
-    return learned.LinearModel(
-        heads=heads, pairs=config.pairs, sentiment_fallback=config.sentiment_fallback
-    )
+    return learned.LinearModel(heads=heads, pairs=config.pairs)
 
 
 @dataclass(frozen=True, slots=True)

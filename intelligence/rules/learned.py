@@ -162,11 +162,6 @@ def _dot(
     return [sum(column) for column in zip(*rows, strict=True)]
 
 
-def _top_probability(logits: Sequence[float]) -> float:
-    top = max(logits)
-    return 1.0 / sum(math.exp(v - top) for v in logits)
-
-
 def _argmax(classes: Sequence[str], logits: Sequence[float]) -> str:
     return classes[max(range(len(logits)), key=logits.__getitem__)]
 
@@ -188,9 +183,6 @@ def _list(value: object) -> list[object]:
 class LinearModel:
     heads: Mapping[str, Head]
     pairs: bool = True
-    # Where the sentiment head is this unsure (top probability at most this), the rules'
-    # sentiment stands: chosen by cross-validation, the two disagree most on mixed texts.
-    sentiment_fallback: float = 0.0
     # The three verdict heads share one feature vector, so their rows are joined into one
     # table and scored in a single pass: (bias, weights, slice of each head).
     _joint: tuple[
@@ -249,11 +241,7 @@ class LinearModel:
             name: _argmax(self.heads[name].classes, logits[start:end])
             for name, (start, end) in spans.items()
         }
-        start, end = spans["sentiment"]
-        if view.is_settled or _top_probability(logits[start:end]) <= self.sentiment_fallback:
-            sentiment = view.sentiment
-        else:
-            sentiment = verdict["sentiment"]
+        sentiment = view.sentiment if view.is_settled else verdict["sentiment"]
         # Reviews that mainly ask something are too rare to learn from (questions have their
         # own channel), so the rules' question detection stands.
         intent = view.intent if view.intent == "product_question" else verdict["intent"]
@@ -277,7 +265,6 @@ class LinearModel:
         return {
             "version": FORMAT_VERSION,
             "pairs": self.pairs,
-            "sentiment_fallback": self.sentiment_fallback,
             "heads": {name: head.to_json() for name, head in self.heads.items()},
         }
 
@@ -292,12 +279,7 @@ class LinearModel:
         missing = [name for name in HEADS if name not in heads]
         if missing:
             raise ValueError(f"missing heads: {', '.join(missing)}")
-        fallback = data.get("sentiment_fallback", 0.0)
-        if not isinstance(fallback, int | float):
-            raise ValueError("sentiment_fallback must be a number")
-        return cls(
-            heads=heads, pairs=bool(data.get("pairs", True)), sentiment_fallback=float(fallback)
-        )
+        return cls(heads=heads, pairs=bool(data.get("pairs", True)))
 
 
 def dump(model: LinearModel, path: Path) -> None:

@@ -133,6 +133,35 @@ def test_fit_head_learns_a_separable_problem():
     assert [head.predict(row) for row in rows[:2]] == ["positive", "negative"]
 
 
+def test_exact_fit_learns_two_and_three_classes_and_never_predicts_an_unseen_class():
+    rows = [{"w:хороший": 1.0}, {"w:плохой": 1.0}, {"w:обычный": 1.0}] * 10
+    labels = ["positive", "negative", "neutral"] * 10
+
+    three = training.fit_head_exact(rows, labels, ("negative", "neutral", "positive"), l2=1e-3)
+    two = training.fit_head_exact(
+        rows[:2] * 10, labels[:2] * 10, ("negative", "neutral", "positive"), l2=1e-3
+    )
+
+    assert [three.predict(row) for row in rows[:3]] == ["positive", "negative", "neutral"]
+    assert [two.predict(row) for row in rows[:2]] == ["positive", "negative"]
+    assert two.probabilities({"w:обычный": 1.0})["neutral"] < 1e-6
+    # The two-class fit is the same model written as two logits: probabilities still add up.
+    assert two.probabilities(rows[0])["positive"] > 0.9
+
+
+def test_train_fits_the_exact_heads_by_l_bfgs_and_the_others_by_sgd(tmp_path):
+    labelled = _write_labelled(tmp_path / "dev.csv")
+    default = training.train_analyzer(
+        [labelled], reviews_path=None, config=training.Config(weak=False)
+    ).model
+    sgd = training.train_analyzer(
+        [labelled], reviews_path=None, config=training.Config(weak=False, exact_heads=frozenset())
+    ).model
+
+    assert default.heads["sentiment"] != sgd.heads["sentiment"]
+    assert default.heads["needs_response"] == sgd.heads["needs_response"]
+
+
 def test_shipped_model_loads_with_every_head():
     model = learned.default_model()
 
