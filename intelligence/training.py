@@ -135,10 +135,7 @@ def fit_head(
     size = len(classes)
     index = {label: i for i, label in enumerate(classes)}
     targets = [index[label] for label in labels]
-    counts = Counter(targets)
-    weight_of = [
-        (len(targets) / (size * counts[c])) ** balance if counts[c] else 1.0 for c in range(size)
-    ]
+    weight_of = class_weights(targets, size, balance)
     data = [
         [(name, value) for name, value in feats.items() if keep is None or name in keep]
         for feats in rows
@@ -197,6 +194,14 @@ def fit_head(
     )
 
 
+def class_weights(targets: Sequence[int], size: int, balance: float) -> list[float]:
+    """Per-class row weights (n / (k * n_class)) ** balance: 0 is plain, 1 fully balanced."""
+    counts = Counter(targets)
+    return [
+        (len(targets) / (size * counts[c])) ** balance if counts[c] else 1.0 for c in range(size)
+    ]
+
+
 def fit_head_exact(
     rows: Sequence[Mapping[str, float]],
     labels: Sequence[str],
@@ -208,8 +213,9 @@ def fit_head_exact(
 ) -> learned.Head:
     """The same model as ``fit_head`` (``l2`` per row, class weights by ``balance``), fitted
     to its optimum by L-BFGS."""
-    counts = Counter(labels)
-    size = len(classes)
+    index = {label: i for i, label in enumerate(classes)}
+    targets = [index[label] for label in labels]
+    weight_of = class_weights(targets, len(classes), balance)
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(
         [{n: v for n, v in feats.items() if keep is None or n in keep} for feats in rows]
@@ -217,7 +223,7 @@ def fit_head_exact(
     fitted = LogisticRegression(C=1.0 / (l2 * len(labels)), max_iter=5000, tol=1e-6).fit(
         matrix,
         list(labels),
-        sample_weight=[(len(labels) / (size * counts[label])) ** balance for label in labels],
+        sample_weight=[weight_of[t] for t in targets],
     )
     coef, intercept = fitted.coef_, fitted.intercept_
     if len(fitted.classes_) == 2:
