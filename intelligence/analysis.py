@@ -240,10 +240,14 @@ _COLOURS: frozenset[str] = frozenset(
         "лиловый",
     }
 )
+# In the order they are looked for.
 _DETAIL_LEMMAS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "allergy": frozenset({"аллергия", "сыпь", "зуд", "покраснение", "раздражение", "ожог"}),
         "expiry": frozenset({"годность", "просрочка", "просрочить", "просроченный"}),
+        "authenticity": frozenset(
+            {"подделка", "подделать", "поддельный", "паленый", "фейк", "реплика", "!оригинал"}
+        ),
         "smell": frozenset({"запах", "пахнуть", "вонять", "вонь", "вонючий", "запашок"}),
         "taste": frozenset(
             {"вкус", "привкус", "горчить", "горький", "горечь", "невкусный", "кислый"}
@@ -253,9 +257,6 @@ _DETAIL_LEMMAS: Mapping[str, frozenset[str]] = MappingProxyType(
             {"консистенция", "текстура", "жидкий", "густой", "комок", "расслаиваться"}
         ),
         "fabric": frozenset({"ткань", "материал", "синтетика", "колючий", "тонкий"}),
-        "authenticity": frozenset(
-            {"подделка", "подделать", "поддельный", "паленый", "фейк", "реплика", "!оригинал"}
-        ),
     }
 )
 # A satisfied review whose only point is one of these takes that label (and thanks for it);
@@ -976,18 +977,9 @@ def _product_forms(product_name: str) -> dict[str, str]:
 
 def _detail(keys: tuple[str, ...], intent: Intent) -> str | None:
     present = set(keys)
-    for detail in (
-        "allergy",
-        "expiry",
-        "authenticity",
-        "smell",
-        "taste",
-        "colour",
-        "texture",
-        "fabric",
-    ):
+    for detail, lemmas in _DETAIL_LEMMAS.items():
         relevant = detail in _ALWAYS_RELEVANT or intent == Intent.MATERIAL_SMELL
-        if relevant and present.intersection(_DETAIL_LEMMAS[detail]):
+        if relevant and present.intersection(lemmas):
             if detail == "smell" and present & _NEW_ITEM_MATERIALS and not present & _BURNT:
                 return "smell_new_item"
             return detail

@@ -31,18 +31,18 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=200_000)
-def _analysis(word: str) -> tuple[str, bool, str]:
-    """(lemma, is comparative, part of speech) from one dictionary parse.
+def _analysis(word: str) -> tuple[str, str]:
+    """(lemma, part of speech) from one dictionary parse.
 
     A comparative ("лучше", "хуже", "дороже") keeps its own form as its lemma: "могло быть
     и лучше" is a complaint, so it must not count as the praise word "хороший".
     """
     if not word or not ("а" <= word[0] <= "я"):
-        return word, False, ""
+        return word, ""
     parse = morph().parse(word)[0]
     if "COMP" in parse.tag:
-        return word, True, "COMP"
-    return fold(parse.normal_form), False, str(parse.tag.POS or "")
+        return word, "COMP"
+    return fold(parse.normal_form), str(parse.tag.POS or "")
 
 
 def lemma(word: str) -> str:
@@ -52,14 +52,14 @@ def lemma(word: str) -> str:
 
 def is_comparative(word: str) -> bool:
     """Whether a folded word is a comparative ("вкуснее", "лучше", "дороже")."""
-    return _analysis(word)[1]
+    return _analysis(word)[1] == "COMP"
 
 
 def is_adjective(word: str) -> bool:
     """Whether a folded word is most likely a full adjective or participle ("посторонних")."""
-    return _analysis(word)[2] in ("ADJF", "PRTF")
+    return _analysis(word)[1] in ("ADJF", "PRTF")
 
 
 def is_noun(word: str) -> bool:
     """Whether a folded word is most likely a noun."""
-    return _analysis(word)[2] == "NOUN"
+    return _analysis(word)[1] == "NOUN"
