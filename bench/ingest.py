@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import (
     free_port,
     fresh_database,
+    machine_cpu_seconds,
     peak_rss_mb,
+    process_cpu_seconds,
     production_like,
     start_simulator,
 )
@@ -147,9 +149,14 @@ def main() -> None:
             mark[0] = now
 
         started, cpu_started = time.perf_counter(), time.process_time()
+        busy_before, total_before = machine_cpu_seconds()
+        simulator_cpu = process_cpu_seconds(simulator_process.pid)
         first = sync_account(account.pk, progress=progress)
         first_seconds = time.perf_counter() - started
         first_cpu_seconds = time.process_time() - cpu_started
+        busy_after, total_after = machine_cpu_seconds()
+        machine_busy, machine_total = busy_after - busy_before, total_after - total_before
+        simulator_cpu = process_cpu_seconds(simulator_process.pid) - simulator_cpu
         rss_peak = peak_rss_mb()
         interactions = Interaction.objects.filter(account=account).count()
         messages = Message.objects.filter(interaction__account=account).count()
@@ -178,6 +185,13 @@ def main() -> None:
                     "first_sync_seconds": round(first_seconds, 2),
                     # CPU time of this process (all its threads) during the first sync
                     "first_sync_worker_cpu_seconds": round(first_cpu_seconds, 2),
+                    "first_sync_simulator_cpu_seconds": round(simulator_cpu, 2),
+                    # Every other process, mostly PostgreSQL's backend
+                    "first_sync_other_cpu_seconds": round(
+                        machine_busy - first_cpu_seconds - simulator_cpu, 2
+                    ),
+                    # Share of all cores busy during the first sync (1.0: none idle)
+                    "first_sync_machine_busy_share": round(machine_busy / machine_total, 3),
                     "pages": first.pages,
                     "interactions_per_second": round(ours_rate),
                     "per_channel": {
