@@ -1,5 +1,5 @@
 """What the benchmark scripts share: a production-like environment, a fresh database, the
-simulator as a subprocess, free ports, the peak RSS of this process and CPU time (Linux)."""
+simulator as a subprocess, free ports and the peak RSS of this process."""
 
 import os
 import resource
@@ -66,21 +66,3 @@ def start_simulator(port: int) -> subprocess.Popen[bytes]:
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def machine_cpu_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of all cores since boot, from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    user, nice, system, idle, iowait, irq, softirq, steal = fields
-    busy = user + nice + system + irq + softirq + steal
-    return busy / _TICK, (busy + idle + iowait) / _TICK
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of process `pid`, from /proc/PID/stat."""
-    # The command name may hold spaces: the fields start after its closing parenthesis.
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
